@@ -1,0 +1,105 @@
+"""`manage.py run_all`: the whole system in one terminal, as `make run` uses it.
+
+Starts the ASGI server (Daphne: HTTP and websockets), a Celery worker and
+Celery beat, all sharing one database and one Redis (the embedded one when
+REDIS_URL is unset), prints where to go and how to sign in, and on Ctrl-C
+stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from consortium import embedded_redis
+from consortium.management.commands.seed_demo import DEMO_PASSWORD, HELPDESK, STAFF
+
+
+class Command(BaseCommand):
+    help = "Run the web/websocket server, a Celery worker and Celery beat together."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+
+    def handle(self, *args, port, host, **options):
+        embedded = not os.environ.get("REDIS_URL")
+        env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+        python = sys.executable
+        commands = {
+            "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "consortium.asgi:application"],
+            "worker": [python, "-m", "celery", "-A", "consortium", "worker", "--loglevel", "INFO",
+                       "--concurrency", "2", "--hostname", f"worker-{port}@%h"],
+            "beat": [python, "-m", "celery", "-A", "consortium", "beat", "--loglevel", "INFO",
+                     "--pidfile="],
+        }
+        processes: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            for name, command in commands.items():
+                processes[name] = subprocess.Popen(command, env=env)
+            self._banner(host, port, embedded)
+            while not stopping:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                        stopping = True
+                time.sleep(0.5)
+        finally:
+            self._stop_all(processes)
+            if embedded:
+                embedded_redis.stop(settings.VAR_DIR / "redis")
+            self.stdout.write("Stopped.")
+
+    def _stop_all(self, processes):
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _banner(self, host, port, embedded):
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+        base = f"http://{shown}:{port}"
+        database = settings.DATABASES["default"]
+        db = database["NAME"] if "sqlite" in database["ENGINE"] else f"PostgreSQL {database['NAME']}"
+        coordinators = ", ".join(f"{code}-coord" for code in list(STAFF)[:3])
+        lines = [
+            "",
+            "AskTogether is starting (web + websockets, Celery worker, Celery beat).",
+            f"  Home              {base}/",
+            f"  Admin             {base}/admin/",
+            f"  Libraries & hours {base}/libraries/",
+            f"  Librarian desk    {base}/desk/",
+            f"  Health            {base}/healthz",
+            f"  Database          {db}",
+            f"  Redis             {settings.REDIS_URL}{' (embedded)' if embedded else ''}",
+            "",
+            f"Demo logins (password for all: {DEMO_PASSWORD})",
+            f"  Help desk:         {HELPDESK[0][0]}",
+            f"  Site coordinators: {coordinators} … (<library code>-coord)",
+            "  Librarians:        sprc-rob, ocpl-sam, pbpl-wren …",
+            "  Intern:            sprc-eli",
+            "",
+            "Press Ctrl-C to stop everything.",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,179 @@
+"""Reads of the consortium core: is a queue open or online, which term applies,
+what a library's status is. Every time argument is an aware datetime; days are
+calendar days in the queue's own time zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from consortium.models import (
+    Closure,
+    ConsortiumSettings,
+    Holiday,
+    Library,
+    PostedHours,
+    Queue,
+    QueueMonitor,
+    Term,
+    TermType,
+)
+
+# Days outside every dated term are regular (semester) days.
+DEFAULT_TERM_TYPE = TermType.SEMESTER
+
+
+def _require_aware(at: datetime) -> None:
+    if timezone.is_naive(at):
+        raise ValueError("An instant must be timezone-aware.")
+
+
+def term_on(*, library_id: int | None, day: date) -> Term | None:
+    """The term in force on `day`: the library's own, else the consortium's."""
+    terms = Term.objects.covering(day)
+    if library_id is not None:
+        own = terms.filter(library_id=library_id).first()
+        if own:
+            return own
+    return terms.filter(library__isnull=True).first()
+
+
+def term_type_on(*, library_id: int | None, day: date) -> str:
+    term = term_on(library_id=library_id, day=day)
+    return term.term_type if term else DEFAULT_TERM_TYPE
+
+
+def closed_all_day(queue: Queue, day: date) -> str | None:
+    """Why `queue` is closed all of `day` (holiday, closure, inactive), or None."""
+    if not queue.active or (queue.library_id and not queue.library.active):
+        return "This service is not active."
+    holiday = Holiday.objects.covering(day).first()
+    if holiday:
+        return f"Closed for {holiday.name}."
+    if not queue.is_coop:
+        closure = Closure.objects.filter(library_id=queue.library_id).covering(day).first()
+        if closure:
+            return f"Closed: {closure.reason}."
+    return None
+
+
+def open_intervals(queue: Queue, day: date) -> list[tuple[int, int]]:
+    """(opens, closes) minute pairs posted for `day`, empty when closed all day."""
+    if closed_all_day(queue, day):
+        return []
+    term_type = term_type_on(library_id=queue.library_id, day=day)
+    return list(
+        queue.hours.for_day(term_type, day.weekday()).values_list("opens", "closes")
+    )
+
+
+def queue_is_open(queue: Queue, at: datetime) -> bool:
+    """Is `queue` within its posted hours at instant `at`?
+
+    Reads the wall-clock time in the queue's time zone, so daylight-saving
+    changes move the opening instants with the clock; applies the term in force
+    that day, consortium holidays and (for local queues) library closures.
+    """
+    _require_aware(at)
+    local = at.astimezone(queue.zone)
+    minute = local.hour * 60 + local.minute
+    return any(opens <= minute < closes for opens, closes in open_intervals(queue, local.date()))
+
+
+def live_monitors(queue: Queue, at: datetime):
+    timeout = ConsortiumSettings.load().presence_timeout_seconds
+    return QueueMonitor.objects.filter(
+        queue=queue,
+        staff__is_active=True,
+        last_seen__gt=at - timedelta(seconds=timeout),
+    )
+
+
+def queue_is_online(queue: Queue, at: datetime) -> bool:
+    """Open at `at` and monitored by at least one librarian with a live heartbeat."""
+    return queue_is_open(queue, at) and live_monitors(queue, at).exists()
+
+
+def next_opening(queue: Queue, at: datetime, *, horizon_days: int = 14) -> datetime | None:
+    """The next instant after `at` when `queue` opens, within `horizon_days`."""
+    _require_aware(at)
+    zone = queue.zone
+    local = at.astimezone(zone)
+    minute_now = local.hour * 60 + local.minute
+    for offset in range(horizon_days + 1):
+        day = local.date() + timedelta(days=offset)
+        for opens, _closes in sorted(open_intervals(queue, day)):
+            if offset == 0 and opens <= minute_now:
+                continue
+            naive = datetime.combine(day, datetime.min.time()) + timedelta(minutes=opens)
+            return naive.replace(tzinfo=zone)
+    return None
+
+
+@dataclass
+class QueueStatus:
+    queue: Queue
+    open: bool
+    online: bool
+    next_opening: datetime | None = None
+
+
+@dataclass
+class LibraryStatus:
+    library: Library
+    online: bool
+    queues: list[QueueStatus] = field(default_factory=list)
+
+
+def queue_status(queue: Queue, at: datetime) -> QueueStatus:
+    is_open = queue_is_open(queue, at)
+    online = is_open and live_monitors(queue, at).exists()
+    return QueueStatus(
+        queue=queue,
+        open=is_open,
+        online=online,
+        next_opening=None if is_open else next_opening(queue, at),
+    )
+
+
+def library_status(library: Library, at: datetime | None = None) -> LibraryStatus:
+    """Whether a patron of `library` can chat now: its local queue or one of its
+    co-op queues is online (SPEC L2 routes to the co-op when local is offline)."""
+    at = at or timezone.now()
+    queues = list(library.queues.active().select_related("library")) + list(
+        library.coops.active()
+    )
+    statuses = [queue_status(q, at) for q in queues]
+    return LibraryStatus(
+        library=library,
+        online=library.active and any(s.online for s in statuses),
+        queues=statuses,
+    )
+
+
+def counted_closure_days(start: date, end: date) -> int:
+    """Days from `start` to `end` inclusive that are not consortium holidays."""
+    holidays = set()
+    for holiday in Holiday.objects.overlapping(start, end):
+        day = max(holiday.start_date, start)
+        while day <= min(holiday.end_date, end):
+            holidays.add(day)
+            day += timedelta(days=1)
+    return (end - start).days + 1 - len(holidays)
+
+
+def library_forwards_tickets(library: Library, day: date) -> bool:
+    """Whether new tickets of `library` go to the help desk on `day` (SPEC C4)."""
+    return (
+        Closure.objects.filter(library=library, forwards_tickets=True).covering(day).exists()
+    )
+
+
+def posted_hours_table(queue: Queue) -> dict[str, dict[int, list[PostedHours]]]:
+    """Posted hours of `queue` grouped by term type, then weekday."""
+    table: dict[str, dict[int, list[PostedHours]]] = {}
+    for row in queue.hours.order_by("term_type", "weekday", "opens"):
+        table.setdefault(row.term_type, {}).setdefault(row.weekday, []).append(row)
+    return table

@@ -1,0 +1,23 @@
+import pytest
+
+from tests.consortium.factories import CoordinatorFactory, HelpdeskFactory, LibraryFactory
+
+
+@pytest.fixture
+def library_a(db):
+    return LibraryFactory(code="alib", name="Library A")
+
+
+@pytest.fixture
+def library_b(db):
+    return LibraryFactory(code="blib", name="Library B")
+
+
+@pytest.fixture
+def coordinator_a(library_a):
+    return CoordinatorFactory(library=library_a, username="alib-coord")
+
+
+@pytest.fixture
+def helpdesk(db):
+    return HelpdeskFactory(username="helpdesk")
