@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -376,3 +377,8 @@ class ScopedLogEntryAdmin(LogEntryAdmin):
         if obj is not None and not self.get_queryset(request).filter(pk=obj.pk).exists():
             return False
         return self.has_module_permission(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit() or not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404("No audit entry with this id.")
+        return super().change_view(request, object_id, form_url, extra_context)
