@@ -47,6 +47,7 @@ class StaffFactory(DjangoModelFactory):
         lambda o, n: f"{o.library.code}-user{n}" if o.library else f"staff{n}"
     )
     first_name = "Pat"
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
     role = Staff.Role.LIBRARIAN
     password = factory.PostGenerationMethodCall("set_password", "pw")
 

@@ -1,7 +1,7 @@
 """The desk's presence socket: authenticated staff, origin-checked, validated frames."""
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -25,7 +25,7 @@ def session_cookie(user) -> str:
 async def communicator(user=None, origin=b"http://localhost"):
     headers = [(b"origin", origin), (b"host", b"localhost")]
     if user is not None:
-        cookie = await sync_to_async(session_cookie)(user)
+        cookie = await database_sync_to_async(session_cookie)(user)
         headers.append((b"cookie", cookie.encode()))
     return WebsocketCommunicator(application, "/ws/desk/presence/", headers=headers)
 
@@ -53,7 +53,7 @@ async def test_a_librarian_monitors_and_unmonitors_queues(librarian_and_queues):
     await ws.send_json_to({"type": "unmonitor", "queue": local.pk})
     assert (await ws.receive_json_from())["queues"] == [coop.pk]
     await ws.disconnect()
-    assert await sync_to_async(QueueMonitor.objects.count)() == 1
+    assert await database_sync_to_async(QueueMonitor.objects.count)() == 1
 
 
 async def test_another_librarys_local_queue_cannot_be_monitored(librarian_and_queues):
@@ -99,7 +99,7 @@ async def test_anonymous_sockets_are_closed():
 
 async def test_interns_cannot_monitor_chat_queues(librarian_and_queues):
     _, local, *_ = librarian_and_queues
-    intern = await sync_to_async(StaffFactory)(library=local.library, role="intern")
+    intern = await database_sync_to_async(StaffFactory)(library=local.library, role="intern")
     connected, code = await (await communicator(intern)).connect()
     assert not connected and code == 4403
 
