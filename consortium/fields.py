@@ -66,4 +66,7 @@ class DayTimeField(models.PositiveSmallIntegerField):
         super().__init__(*args, **kwargs)
 
     def formfield(self, **kwargs):
-        return super().formfield(**{"form_class": DayTimeFormField, **kwargs})
+        # Always the HH:MM text input: the admin would otherwise substitute its
+        # number widget for this integer field.
+        kwargs["widget"] = DayTimeInput
+        return super().formfield(**{**kwargs, "form_class": DayTimeFormField})

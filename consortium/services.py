@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from consortium import scoping, selectors
+from consortium.audit import acting_as
 from consortium.models import (
     Announcement,
     Closure,
@@ -68,7 +68,7 @@ def record_save(*, actor: Staff, instance: Model) -> Model:
         if stored is not None:
             _require_owner(actor, stored)
     instance.full_clean()
-    with set_actor(actor):
+    with acting_as(actor):
         instance.save()
     return instance
 
@@ -77,7 +77,7 @@ def record_save(*, actor: Staff, instance: Model) -> Model:
 def record_delete(*, actor: Staff, instance: Model) -> None:
     """Delete a row the actor owns (see `record_save`)."""
     _require_owner(actor, instance)
-    with set_actor(actor):
+    with acting_as(actor):
         instance.delete()
 
 
@@ -147,7 +147,7 @@ def announcement_save(*, actor: Staff, announcement: Announcement) -> Announceme
     if announcement.author_id is None:
         announcement.author = actor
     announcement.full_clean()
-    with set_actor(actor):
+    with acting_as(actor):
         announcement.save()
     if announcement.email_staff and announcement.emailed_at is None:
         from consortium.tasks import send_announcement_email
@@ -179,7 +179,7 @@ def problem_report_create(
         browser=browser[:300],
     )
     report.full_clean()
-    with set_actor(actor):
+    with acting_as(actor):
         report.save()
     from consortium.tasks import send_problem_report_notice
 
@@ -200,7 +200,7 @@ def problem_report_resolve(*, actor: Staff, report_id: int, resolution: str) -> 
     report.resolution = resolution.strip()
     report.resolved_by = actor
     report.resolved_at = timezone.now()
-    with set_actor(actor):
+    with acting_as(actor):
         report.save()
     return report
 
@@ -213,7 +213,7 @@ def consortium_settings_save(*, actor: Staff, instance: ConsortiumSettings) -> C
     _require_helpdesk(actor)
     instance.pk = 1
     instance.full_clean()
-    with set_actor(actor):
+    with acting_as(actor):
         instance.save()
     return instance
 

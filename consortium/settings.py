@@ -12,11 +12,12 @@ import environ
 from consortium import embedded_redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("ASKTOGETHER_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("ASKTOGETHER_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str(
@@ -103,7 +104,12 @@ REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis.ensure(VAR_DIR / 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNELS_PREFIX", default="asgi")},
+        "CONFIG": {
+            # No socket timeout: consumers block reading their channel for longer
+            # than redis-py's default, which would drop idle websockets.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "prefix": env.str("CHANNELS_PREFIX", default="asgi"),
+        },
     }
 }
 CACHES = {

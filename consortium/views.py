@@ -55,22 +55,21 @@ def library_hours(request, code: str):
     queues = []
     for queue_status in status.queues:
         table = selectors.posted_hours_table(queue_status.queue)
-        queues.append(
-            {
-                "status": queue_status,
-                "terms": [
-                    {
-                        "label": TermType(term_type).label,
-                        "days": [
-                            (label, table[term_type].get(day, []))
-                            for day, label in PostedHours.Weekday.choices
-                        ],
-                    }
-                    for term_type in TermType.values
-                    if term_type in table
-                ],
-            }
-        )
+        terms: list[dict] = []
+        for term_type in TermType.values:
+            if term_type not in table:
+                continue
+            days = [
+                (label, [(r.opens, r.closes) for r in table[term_type].get(day, [])])
+                for day, label in PostedHours.Weekday.choices
+            ]
+            # Term types with the same hours share one table.
+            same = next((t for t in terms if t["days"] == days), None)
+            if same:
+                same["labels"].append(TermType(term_type).label)
+            else:
+                terms.append({"labels": [TermType(term_type).label], "days": days})
+        queues.append({"status": queue_status, "terms": terms})
     term = selectors.term_on(library_id=library.pk, day=today)
     return render(
         request,

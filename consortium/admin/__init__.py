@@ -119,7 +119,7 @@ class PostedHoursInline(ScopedInline, admin.TabularInline):
 class QueueAdmin(ScopedAdmin):
     coordinator_can = frozenset({"view", "change"})
     coordinator_readonly_fields = ("code", "kind", "library", "timezone", "active")
-    list_display = ("code", "name", "kind", "library", "active", "online_now")
+    list_display = ("code", "name", "kind", "active", "online_now")
     list_filter = ("kind", "active")
     search_fields = ("code", "name", "library__name")
     list_select_related = ("library",)
@@ -219,7 +219,7 @@ class TermAdmin(ScopedAdmin):
 @admin.register(PostedHours)
 class PostedHoursAdmin(ScopedAdmin):
     coordinator_can = ALL
-    list_display = ("queue", "term_type", "weekday", "opens_at", "closes_at")
+    list_display = ("queue__code", "term_type", "weekday", "opens_at", "closes_at")
     list_filter = ("term_type", "weekday", "queue__kind", "queue")
     search_fields = ("queue__code", "queue__name")
     list_select_related = ("queue",)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from consortium import scoping, services
+from consortium.models import Library
 
 ALL = frozenset({"view", "add", "change", "delete"})
 
@@ -52,6 +53,9 @@ def _limit_to_scope(db_field, request, kwargs, wide_fields):
             if limit:
                 base = base.complex_filter(limit)
         kwargs["queryset"] = scoping.visible(base, request.user, include_shared=False)
+        if related is Library and not db_field.many_to_many:
+            # A coordinator has exactly one library: no empty choice to pick first.
+            kwargs["empty_label"] = None
 
 
 class ScopedAdmin(ScopedPermissions, AuditlogHistoryAdminMixin, admin.ModelAdmin):

@@ -200,3 +200,34 @@ def test_coordinator_edits_hours_of_own_queue_inline(coord_client, library_a):
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     assert PostedHours.objects.get(queue=queue).closes == 24 * 60
+
+
+def test_posted_hours_are_shown_and_entered_as_hh_mm(coord_client, library_a):
+    queue = QueueFactory(library=library_a)
+    HoursFactory(queue=queue, weekday=0, opens=9 * 60 + 30, closes=24 * 60)
+    page = coord_client.get(admin_url(queue, "change")).content.decode()
+    assert 'value="09:30"' in page and 'value="24:00"' in page
+    assert 'type="number"' not in page.split('id="hours-group"')[1].split("</fieldset>")[0]
+
+
+def test_saving_a_queue_keeps_its_posted_hours(coord_client, library_a):
+    """Re-submitting the change form as the browser shows it changes nothing."""
+    queue = QueueFactory(library=library_a)
+    hours = HoursFactory(queue=queue, weekday=0, opens=9 * 60, closes=17 * 60)
+    response = coord_client.post(admin_url(queue, "change"), {
+        "name": "Renamed", "first_response_hours": "",
+        "hours-TOTAL_FORMS": "1", "hours-INITIAL_FORMS": "1",
+        "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "1000",
+        "hours-0-id": hours.pk, "hours-0-queue": queue.pk,
+        "hours-0-term_type": "semester", "hours-0-weekday": "0",
+        "hours-0-opens": "09:00", "hours-0-closes": "17:00",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    hours.refresh_from_db()
+    assert (hours.opens, hours.closes) == (540, 1020)
+
+
+def test_a_coordinators_library_is_preselected(coord_client, library_a):
+    form = coord_client.get(reverse("admin:consortium_closure_add")).context["adminform"].form
+    assert form.fields["library"].empty_label is None
+    assert list(form.fields["library"].queryset) == [library_a]

@@ -83,3 +83,25 @@ def test_service_writes_outside_requests_name_the_actor(helpdesk, library_a):
     services.record_save(actor=helpdesk, instance=library)
     entry = LogEntry.objects.get_for_object(library).latest("timestamp")
     assert entry.actor == helpdesk
+
+
+def test_nested_services_keep_the_actor_for_later_writes(helpdesk, library_a):
+    """An inner service must not leave the outer context without its actor."""
+    from datetime import date
+
+    from consortium import services
+    from consortium.audit import acting_as
+    from consortium.models import Closure, Liaison
+
+    with acting_as(helpdesk):
+        services.closure_save(
+            actor=helpdesk,
+            closure=Closure(library=library_a, reason="Paint", start_date=date(2027, 1, 4), end_date=date(2027, 1, 5)),
+        )
+        liaison = Liaison.objects.create(library=library_a, subject="Art", name="A", email="a@a.org")
+    assert LogEntry.objects.get_for_object(liaison).get().actor == helpdesk
+
+
+def test_audit_entries_hold_only_the_rows_own_fields(helpdesk, library_a):
+    entry = LogEntry.objects.get_for_object(library_a).earliest("timestamp")
+    assert "closures" not in entry.changes_dict and "staff" not in entry.changes_dict

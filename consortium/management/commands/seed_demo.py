@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from auditlog.context import set_actor
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from consortium import services
+from consortium.audit import acting_as
 from consortium.models import (
     Announcement,
     Closure,
@@ -145,15 +145,14 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        config = ConsortiumSettings.load()
-        config.name = "Ask a Librarian Florida (demo)"
-        config.service_area = "FL"
-        config.helpdesk_email = "helpdesk@askalibrarian.example.org"
-        config.listserv_email = "askref-l@askalibrarian.example.org"
-        config.save()
-
         helpdesk = self._staff("helpdesk", "Hana", "Kovacs", Staff.Role.HELPDESK, None)
-        with set_actor(helpdesk):
+        with acting_as(helpdesk):
+            config = ConsortiumSettings.load()
+            config.name = "Ask a Librarian Florida (demo)"
+            config.service_area = "FL"
+            config.helpdesk_email = "helpdesk@askalibrarian.example.org"
+            config.listserv_email = "askref-l@askalibrarian.example.org"
+            config.save()
             self._seed(helpdesk)
         self.stdout.write(self.style.SUCCESS(
             f"Demo consortium ready: {Library.objects.count()} libraries, "

@@ -1,0 +1,74 @@
+"""`make bench`: figures for the hot reads of the consortium core.
+
+Seeds the demo consortium into a throw-away SQLite database (or the database
+DATABASE_URL names — use a scratch one), then times:
+  - queue_is_open for every queue at many instants,
+  - the public status endpoint the "Chat now" button polls,
+and prints per-call latency percentiles and database queries per call.
+"""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("ASKTOGETHER_VAR_DIR", tempfile.mkdtemp(prefix="asktogether-bench-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from consortium import selectors  # noqa: E402
+from consortium.models import Library, Queue  # noqa: E402
+
+
+def percentiles(samples_ms):
+    samples = sorted(samples_ms)
+    pick = lambda p: samples[min(len(samples) - 1, int(p * len(samples)))]  # noqa: E731
+    return f"p50 {pick(0.50):.2f} ms  p95 {pick(0.95):.2f} ms  mean {statistics.mean(samples):.2f} ms"
+
+
+def main():
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    queues = list(Queue.objects.select_related("library"))
+    start = timezone.now()
+    instants = [start + timedelta(minutes=37 * i) for i in range(200)]
+
+    samples = []
+    with CaptureQueriesContext(connection) as queries:
+        for at in instants:
+            for queue in queues:
+                t0 = time.perf_counter()
+                selectors.queue_is_open(queue, at)
+                samples.append((time.perf_counter() - t0) * 1000)
+    print(f"queue_is_open        {len(samples)} calls  {percentiles(samples)}  "
+          f"{len(queries) / len(samples):.1f} queries/call")
+
+    client = Client()
+    codes = list(Library.objects.values_list("code", flat=True))
+    samples = []
+    with CaptureQueriesContext(connection) as queries:
+        for i in range(300):
+            t0 = time.perf_counter()
+            response = client.get(f"/widget/{codes[i % len(codes)]}/status.json")
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200
+    print(f"status.json          {len(samples)} requests  {percentiles(samples)}  "
+          f"{len(queries) / len(samples):.1f} queries/request")
+
+
+if __name__ == "__main__":
+    main()
