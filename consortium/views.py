@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -86,32 +87,47 @@ def library_hours(request, code: str):
     )
 
 
+STATUS_CACHE_SECONDS = 10
+
+
+def _status_payload(library: Library, hours_url: str) -> dict:
+    status = selectors.library_status(library)
+    return {
+        "library": library.code,
+        "name": library.name,
+        "online": status.online,
+        "hours_url": hours_url,
+        "queues": [
+            {
+                "code": s.queue.code,
+                "open": s.open,
+                "online": s.online,
+                "next_opening": s.next_opening.isoformat() if s.next_opening else None,
+            }
+            for s in status.queues
+        ],
+    }
+
+
 @require_GET
-@cache_control(max_age=15, public=True)
+@cache_control(max_age=STATUS_CACHE_SECONDS, public=True)
 def widget_status(request, code: str):
-    """What the "Chat now" button reads: is chat online for this library now?"""
+    """What the "Chat now" button reads: is chat online for this library now?
+
+    Every page view of every member library's site polls this, so the answer
+    is shared through the cache for a few seconds across all web processes.
+    """
     library = Library.objects.filter(code=code).first()
     if library is None:
         response = JsonResponse({"error": f"No library with code “{code}”."}, status=404)
     else:
-        status = selectors.library_status(library)
-        response = JsonResponse(
-            {
-                "library": library.code,
-                "name": library.name,
-                "online": status.online,
-                "hours_url": request.build_absolute_uri(library.get_absolute_url()),
-                "queues": [
-                    {
-                        "code": s.queue.code,
-                        "open": s.open,
-                        "online": s.online,
-                        "next_opening": s.next_opening.isoformat() if s.next_opening else None,
-                    }
-                    for s in status.queues
-                ],
-            }
+        hours_url = request.build_absolute_uri(library.get_absolute_url())
+        payload = cache.get_or_set(
+            f"library-status:{library.pk}:{hours_url}",
+            lambda: _status_payload(library, hours_url),
+            STATUS_CACHE_SECONDS,
         )
+        response = JsonResponse(payload)
     # Public information, read by the button on any member library's site.
     response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.consortium.factories import CoordinatorFactory, HelpdeskFactory, LibraryFactory
 
@@ -21,3 +22,10 @@ def coordinator_a(library_a):
 @pytest.fixture
 def helpdesk(db):
     return HelpdeskFactory(username="helpdesk")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The cache is a shared Redis: start every test with nothing in it."""
+    cache.clear()
+    yield

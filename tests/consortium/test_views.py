@@ -45,6 +45,17 @@ def test_status_is_online_while_a_librarian_monitors(client, always_open_queue):
     assert client.get(reverse("widget-status", args=["open"])).json()["online"] is True
 
 
+def test_status_is_shared_for_a_few_seconds(client, always_open_queue):
+    url = reverse("widget-status", args=["open"])
+    assert client.get(url).json()["online"] is False
+    services.queue_monitor_start(actor=StaffFactory(library=always_open_queue.library), queue_id=always_open_queue.pk)
+    assert client.get(url).json()["online"] is False  # cached answer
+    from django.core.cache import cache
+
+    cache.clear()  # what expiry does after STATUS_CACHE_SECONDS
+    assert client.get(url).json()["online"] is True
+
+
 def test_status_is_online_through_a_coop_queue(client):
     library = LibraryFactory(code="coopmember")
     QueueFactory(library=library)  # local queue: no hours, closed
