@@ -177,3 +177,25 @@ def posted_hours_table(queue: Queue) -> dict[str, dict[int, list[PostedHours]]]:
     for row in queue.hours.order_by("term_type", "weekday", "opens"):
         table.setdefault(row.term_type, {}).setdefault(row.weekday, []).append(row)
     return table
+
+
+def referral_directory(query: str = ""):
+    """Liaisons and referral agreements of every library matching `query`
+    (subject, name, library), for referrals from the desk (SPEC C5)."""
+    from django.db.models import Q
+
+    from consortium.models import Liaison, ReferralAgreement
+
+    liaisons = Liaison.objects.filter(library__active=True).select_related("library")
+    referrals = ReferralAgreement.objects.select_related("from_library", "to_library")
+    for word in query.split()[:8]:
+        liaisons = liaisons.filter(
+            Q(subject__icontains=word) | Q(name__icontains=word) | Q(library__name__icontains=word)
+        )
+        referrals = referrals.filter(
+            Q(subject__icontains=word)
+            | Q(notes__icontains=word)
+            | Q(from_library__name__icontains=word)
+            | Q(to_library__name__icontains=word)
+        )
+    return liaisons.order_by("subject", "library__name"), referrals.order_by("subject")

@@ -182,3 +182,15 @@ def desk(request):
             "announcements": Announcement.objects.current()[:5],
         },
     )
+
+
+@login_required
+def directory(request):
+    """Search the consortium's liaisons and referral agreements."""
+    query = request.GET.get("q", "")[:200]
+    liaisons, referrals = selectors.referral_directory(query)
+    return render(
+        request,
+        "consortium/directory.html",
+        {"query": query, "liaisons": liaisons[:100], "referrals": referrals[:100]},
+    )

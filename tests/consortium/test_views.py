@@ -147,3 +147,20 @@ def test_desk_lists_own_and_coop_queues_only(client, library_a):
 def test_desk_requires_sign_in(client):
     response = client.get(reverse("desk"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_desk_searches_liaisons_and_referrals_across_libraries(client, library_a, library_b):
+    from consortium.models import Liaison, ReferralAgreement
+
+    Liaison.objects.create(library=library_b, subject="Marine biology", name="Erin Shah", email="e@b.org")
+    Liaison.objects.create(library=library_a, subject="Nursing", name="Nan", email="n@a.org")
+    ReferralAgreement.objects.create(from_library=library_a, to_library=library_b, subject="Marine science")
+    client.force_login(StaffFactory(library=library_a))
+    response = client.get(reverse("directory"), {"q": "marine"})
+    assert [l.name for l in response.context["liaisons"]] == ["Erin Shah"]
+    assert [r.subject for r in response.context["referrals"]] == ["Marine science"]
+    assert "Library B" in response.content.decode()
+
+
+def test_the_directory_is_for_signed_in_staff(client):
+    assert client.get(reverse("directory")).status_code == 302
