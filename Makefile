@@ -27,6 +27,10 @@ run: seed
 test: install
 	$(BIN)/python -m pytest
 
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 bench: install
 	$(BIN)/python bench/run.py
 

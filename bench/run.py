@@ -16,7 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("ASKTOGETHER_VAR_DIR", tempfile.mkdtemp(prefix="asktogether-bench-"))
+os.environ.setdefault(
+    "ASKTOGETHER_VAR_DIR", tempfile.mkdtemp(prefix="asktogether-bench-")
+)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 
@@ -24,10 +26,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.core.cache import cache  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from consortium import selectors  # noqa: E402
@@ -66,12 +68,17 @@ def main():
                 t0 = time.perf_counter()
                 selectors.queue_is_open(queue, at)
                 samples.append((time.perf_counter() - t0) * 1000)
-    print(f"queue_is_open        {len(samples)} calls  {percentiles(samples)}  "
-          f"{queries.count / len(samples):.1f} queries/call")
+    print(
+        f"queue_is_open        {len(samples)} calls  {percentiles(samples)}  "
+        f"{queries.count / len(samples):.1f} queries/call"
+    )
 
     client = Client()
     codes = list(Library.objects.values_list("code", flat=True))
-    for label, clear in (("status.json uncached", True), ("status.json cached  ", False)):
+    for label, clear in (
+        ("status.json uncached", True),
+        ("status.json cached  ", False),
+    ):
         samples = []
         queries = QueryCounter()
         with connection.execute_wrapper(queries):
@@ -82,8 +89,10 @@ def main():
                 response = client.get(f"/widget/{codes[i % len(codes)]}/status.json")
                 samples.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200
-        print(f"{label} {len(samples)} requests  {percentiles(samples)}  "
-              f"{queries.count / len(samples):.1f} queries/request")
+        print(
+            f"{label} {len(samples)} requests  {percentiles(samples)}  "
+            f"{queries.count / len(samples):.1f} queries/request"
+        )
 
 
 if __name__ == "__main__":

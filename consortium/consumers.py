@@ -89,7 +89,9 @@ class PresenceConsumer(AsyncWebsocketConsumer):
         )
 
     async def send_monitoring(self):
-        await self.send(json.dumps({"type": "monitoring", "queues": await self._monitored()}))
+        await self.send(
+            json.dumps({"type": "monitoring", "queues": await self._monitored()})
+        )
 
     async def send_error(self, message: str):
         await self.send(json.dumps({"type": "error", "message": message}))

@@ -51,14 +51,22 @@ def start(directory: Path, *, daemonize: bool = True) -> str:
     url = f"redis://127.0.0.1:{port}/0"
     args = [
         executable(),
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", str(directory),
-        "--pidfile", str(directory / "redis.pid"),
-        "--logfile", str(directory / "redis.log"),
-        "--daemonize", "yes" if daemonize else "no",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(directory),
+        "--pidfile",
+        str(directory / "redis.pid"),
+        "--logfile",
+        str(directory / "redis.log"),
+        "--daemonize",
+        "yes" if daemonize else "no",
     ]
     subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 15

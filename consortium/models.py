@@ -126,9 +126,13 @@ class ConsortiumSettings(models.Model):
     long_chat_minutes = models.PositiveIntegerField(
         "suggest email follow-up after (min)", default=20
     )
-    patron_idle_minutes = models.PositiveIntegerField("patron idle after (min)", default=5)
+    patron_idle_minutes = models.PositiveIntegerField(
+        "patron idle after (min)", default=5
+    )
     sms_message_chars = models.PositiveIntegerField("SMS message length", default=150)
-    sms_response_hours = models.PositiveIntegerField("answer SMS within (h)", default=12)
+    sms_response_hours = models.PositiveIntegerField(
+        "answer SMS within (h)", default=12
+    )
     sms_new_conversation_hours = models.PositiveIntegerField(
         "new SMS conversation after silence of (h)", default=12
     )
@@ -168,7 +172,9 @@ class ConsortiumSettings(models.Model):
         verbose_name = "consortium settings"
         verbose_name_plural = "consortium settings"
         constraints = [
-            models.CheckConstraint(condition=Q(pk=1), name="consortium_settings_singleton")
+            models.CheckConstraint(
+                condition=Q(pk=1), name="consortium_settings_singleton"
+            )
         ]
 
     def __str__(self):
@@ -375,17 +381,27 @@ class Queue(ScopedModel):
         code = self.code or ""
         if self.kind == self.Kind.COOP:
             if not code.startswith("coop-"):
-                errors["code"] = "A co-op queue's code must start with “coop-”, for example coop-statewide."
+                errors["code"] = (
+                    "A co-op queue's code must start with “coop-”, for example coop-statewide."
+                )
             if self.library_id:
-                errors["library"] = "A co-op queue belongs to no single library; leave the library empty."
+                errors["library"] = (
+                    "A co-op queue belongs to no single library; leave the library empty."
+                )
             if not self.timezone:
-                errors["timezone"] = "A co-op queue needs the time zone of its posted hours."
+                errors["timezone"] = (
+                    "A co-op queue needs the time zone of its posted hours."
+                )
         else:
             if code.startswith("coop-"):
                 errors["code"] = "Only co-op queues may start with “coop-”."
             if not self.library_id:
                 errors["library"] = "A local queue belongs to a library; choose one."
-            elif code and code != self.library.code and not code.startswith(f"{self.library.code}-"):
+            elif (
+                code
+                and code != self.library.code
+                and not code.startswith(f"{self.library.code}-")
+            ):
                 errors["code"] = (
                     f"A local queue of {self.library.name} must be named “{self.library.code}” "
                     f"or start with “{self.library.code}-”."
@@ -472,7 +488,10 @@ class Staff(ScopedModel, AbstractUser):
 
     def save(self, *args, **kwargs):
         # Admin access follows the role: coordinators and the help desk use it.
-        self.is_staff = self.role in (self.Role.COORDINATOR, self.Role.HELPDESK) or self.is_superuser
+        self.is_staff = (
+            self.role in (self.Role.COORDINATOR, self.Role.HELPDESK)
+            or self.is_superuser
+        )
         super().save(*args, **kwargs)
 
     @property
@@ -494,7 +513,9 @@ class Staff(ScopedModel, AbstractUser):
         super().clean()
         errors = {}
         if self.role in self.LIBRARY_ROLES and not self.library_id:
-            errors["library"] = f"A {self.get_role_display().lower()} needs a home library."
+            errors["library"] = (
+                f"A {self.get_role_display().lower()} needs a home library."
+            )
         if self.library_id and self.role != self.Role.HELPDESK:
             prefix = f"{self.library.code}-"
             if self.username and not self.username.startswith(prefix):
@@ -529,7 +550,9 @@ class QueueMonitor(ScopedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["staff", "queue"], name="queue_monitor_unique")
+            models.UniqueConstraint(
+                fields=["staff", "queue"], name="queue_monitor_unique"
+            )
         ]
 
     def __str__(self):
@@ -570,12 +593,18 @@ class DateRange(models.Model):
 
     def clean_dates(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": "The last day cannot be before the first day."})
+            raise ValidationError(
+                {"end_date": "The last day cannot be before the first day."}
+            )
 
     def clean_overlap(self, others, what: str):
         if not (self.start_date and self.end_date):
             return
-        clash = others.overlapping(self.start_date, self.end_date).exclude(pk=self.pk).first()
+        clash = (
+            others.overlapping(self.start_date, self.end_date)
+            .exclude(pk=self.pk)
+            .first()
+        )
         if clash:
             raise ValidationError(
                 f"These dates overlap {what} “{clash}” "
@@ -717,7 +746,9 @@ class Holiday(DateRange):
 class Closure(ScopedModel, DateRange):
     """A library closed for some days: its local queues are closed."""
 
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="closures")
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, related_name="closures"
+    )
     reason = models.CharField(max_length=200)
     forwards_tickets = models.BooleanField(
         "tickets forwarded to help desk",
@@ -751,7 +782,9 @@ class Closure(ScopedModel, DateRange):
 
 
 class Liaison(ScopedModel):
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="liaisons")
+    library = models.ForeignKey(
+        Library, on_delete=models.CASCADE, related_name="liaisons"
+    )
     subject = models.CharField(max_length=120)
     name = models.CharField(max_length=120)
     email = models.EmailField()
@@ -813,7 +846,9 @@ class Announcement(models.Model):
     published_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     email_staff = models.BooleanField(
-        "email to all staff", default=False, help_text="Also email it to every active staff member."
+        "email to all staff",
+        default=False,
+        help_text="Also email it to every active staff member.",
     )
     emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
     author = models.ForeignKey(
@@ -829,8 +864,14 @@ class Announcement(models.Model):
         return self.title
 
     def clean(self):
-        if self.expires_at and self.published_at and self.expires_at <= self.published_at:
-            raise ValidationError({"expires_at": "An announcement must expire after it is published."})
+        if (
+            self.expires_at
+            and self.published_at
+            and self.expires_at <= self.published_at
+        ):
+            raise ValidationError(
+                {"expires_at": "An announcement must expire after it is published."}
+            )
 
 
 class ProblemReportQuerySet(models.QuerySet):
@@ -844,16 +885,24 @@ class ProblemReport(ScopedModel):
         RESOLVED = "resolved", "Resolved"
 
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="problem_reports"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="problem_reports",
     )
     library = models.ForeignKey(
-        Library, on_delete=models.SET_NULL, null=True, blank=True, related_name="problem_reports"
+        Library,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="problem_reports",
     )
     summary = models.CharField(max_length=200)
     details = models.TextField(blank=True)
     page_url = models.CharField(max_length=500, blank=True)
     browser = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN
+    )
     created_at = models.DateTimeField(default=timezone.now)
     helpdesk_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolved_by = models.ForeignKey(

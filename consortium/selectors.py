@@ -53,7 +53,9 @@ def closed_all_day(queue: Queue, day: date) -> str | None:
     if holiday:
         return f"Closed for {holiday.name}."
     if not queue.is_coop:
-        closure = Closure.objects.filter(library_id=queue.library_id).covering(day).first()
+        closure = (
+            Closure.objects.filter(library_id=queue.library_id).covering(day).first()
+        )
         if closure:
             return f"Closed: {closure.reason}."
     return None
@@ -79,7 +81,10 @@ def queue_is_open(queue: Queue, at: datetime) -> bool:
     _require_aware(at)
     local = at.astimezone(queue.zone)
     minute = local.hour * 60 + local.minute
-    return any(opens <= minute < closes for opens, closes in open_intervals(queue, local.date()))
+    return any(
+        opens <= minute < closes
+        for opens, closes in open_intervals(queue, local.date())
+    )
 
 
 def live_monitors(queue: Queue, at: datetime):
@@ -96,7 +101,9 @@ def queue_is_online(queue: Queue, at: datetime) -> bool:
     return queue_is_open(queue, at) and live_monitors(queue, at).exists()
 
 
-def next_opening(queue: Queue, at: datetime, *, horizon_days: int = 14) -> datetime | None:
+def next_opening(
+    queue: Queue, at: datetime, *, horizon_days: int = 14
+) -> datetime | None:
     """The next instant after `at` when `queue` opens, within `horizon_days`."""
     _require_aware(at)
     zone = queue.zone
@@ -107,7 +114,9 @@ def next_opening(queue: Queue, at: datetime, *, horizon_days: int = 14) -> datet
         for opens, _closes in sorted(open_intervals(queue, day)):
             if offset == 0 and opens <= minute_now:
                 continue
-            naive = datetime.combine(day, datetime.min.time()) + timedelta(minutes=opens)
+            naive = datetime.combine(day, datetime.min.time()) + timedelta(
+                minutes=opens
+            )
             return naive.replace(tzinfo=zone)
     return None
 
@@ -167,7 +176,9 @@ def counted_closure_days(start: date, end: date) -> int:
 def library_forwards_tickets(library: Library, day: date) -> bool:
     """Whether new tickets of `library` go to the help desk on `day` (SPEC C4)."""
     return (
-        Closure.objects.filter(library=library, forwards_tickets=True).covering(day).exists()
+        Closure.objects.filter(library=library, forwards_tickets=True)
+        .covering(day)
+        .exists()
     )
 
 
@@ -190,7 +201,9 @@ def referral_directory(query: str = ""):
     referrals = ReferralAgreement.objects.select_related("from_library", "to_library")
     for word in query.split()[:8]:
         liaisons = liaisons.filter(
-            Q(subject__icontains=word) | Q(name__icontains=word) | Q(library__name__icontains=word)
+            Q(subject__icontains=word)
+            | Q(name__icontains=word)
+            | Q(library__name__icontains=word)
         )
         referrals = referrals.filter(
             Q(subject__icontains=word)

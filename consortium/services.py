@@ -128,7 +128,11 @@ def closure_claim_notice(*, closure_id: int) -> Closure | None:
     claimed = Closure.objects.filter(
         pk=closure_id, forwards_tickets=True, helpdesk_notified_at__isnull=True
     ).update(helpdesk_notified_at=timezone.now())
-    return Closure.objects.select_related("library").get(pk=closure_id) if claimed else None
+    return (
+        Closure.objects.select_related("library").get(pk=closure_id)
+        if claimed
+        else None
+    )
 
 
 def closure_release_notice(*, closure_id: int) -> None:
@@ -188,7 +192,9 @@ def problem_report_create(
 
 
 @transaction.atomic
-def problem_report_resolve(*, actor: Staff, report_id: int, resolution: str) -> ProblemReport:
+def problem_report_resolve(
+    *, actor: Staff, report_id: int, resolution: str
+) -> ProblemReport:
     """The help desk closes a problem report. Locks the report row."""
     _require_helpdesk(actor)
     report = ProblemReport.objects.select_for_update().get(pk=report_id)
@@ -209,7 +215,9 @@ def problem_report_resolve(*, actor: Staff, report_id: int, resolution: str) -> 
 
 
 @transaction.atomic
-def consortium_settings_save(*, actor: Staff, instance: ConsortiumSettings) -> ConsortiumSettings:
+def consortium_settings_save(
+    *, actor: Staff, instance: ConsortiumSettings
+) -> ConsortiumSettings:
     _require_helpdesk(actor)
     instance.pk = 1
     instance.full_clean()
@@ -230,7 +238,9 @@ def _monitorable(actor: Staff, queue: Queue) -> bool:
 
 
 @transaction.atomic
-def queue_monitor_start(*, actor: Staff, queue_id: int, now: datetime | None = None) -> QueueMonitor:
+def queue_monitor_start(
+    *, actor: Staff, queue_id: int, now: datetime | None = None
+) -> QueueMonitor:
     """`actor` starts monitoring a queue (new chats will be offered to them).
     Librarians monitor their own library's local queues and any co-op queue."""
     queue = Queue.objects.select_related("library").get(pk=queue_id)
@@ -253,7 +263,9 @@ def queue_monitor_stop(*, actor: Staff, queue_id: int) -> None:
 
 def presence_heartbeat(*, actor: Staff, now: datetime | None = None) -> int:
     """Keep every queue `actor` monitors alive; returns how many."""
-    return QueueMonitor.objects.filter(staff=actor).update(last_seen=now or timezone.now())
+    return QueueMonitor.objects.filter(staff=actor).update(
+        last_seen=now or timezone.now()
+    )
 
 
 def presence_expire(*, now: datetime | None = None) -> int:

@@ -10,7 +10,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from consortium import services
-from consortium.models import Announcement, Closure, ConsortiumSettings, ProblemReport, Staff
+from consortium.models import (
+    Announcement,
+    Closure,
+    ConsortiumSettings,
+    ProblemReport,
+    Staff,
+)
 
 
 @shared_task
@@ -25,7 +31,9 @@ def presence_expire() -> int:
     return services.presence_expire()
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_long_closure_notice(closure_id: int) -> bool:
     """Tell the help desk that a library closes long enough for its tickets to
     be forwarded. Sends at most once per closure."""
@@ -64,7 +72,9 @@ def long_closures_sweep() -> int:
     return len(pending)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_announcement_email(announcement_id: int) -> int:
     """Email an announcement to every active staff member, once."""
     claimed = Announcement.objects.filter(
@@ -91,7 +101,9 @@ def send_announcement_email(announcement_id: int) -> int:
     return sent
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_problem_report_notice(report_id: int) -> bool:
     """Email the help desk a new problem report, once."""
     claimed = ProblemReport.objects.filter(
@@ -99,7 +111,9 @@ def send_problem_report_notice(report_id: int) -> bool:
     ).update(helpdesk_notified_at=timezone.now())
     if not claimed:
         return False
-    report = ProblemReport.objects.select_related("reporter", "library").get(pk=report_id)
+    report = ProblemReport.objects.select_related("reporter", "library").get(
+        pk=report_id
+    )
     config = ConsortiumSettings.load()
     try:
         send_mail(

@@ -14,5 +14,7 @@ urlpatterns = [
     path("widget/<slug:code>/status.json", views.widget_status, name="widget-status"),
     path("desk/", views.desk, name="desk"),
     path("desk/directory/", views.directory, name="directory"),
-    path("desk/problem-reports/new/", views.problem_report_new, name="problem-report-new"),
+    path(
+        "desk/problem-reports/new/", views.problem_report_new, name="problem-report-new"
+    ),
 ]

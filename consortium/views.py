@@ -8,13 +8,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
-
-from django.db.models import Q
 
 from consortium import scoping, selectors, services
 from consortium.models import (
@@ -119,7 +118,9 @@ def widget_status(request, code: str):
     """
     library = Library.objects.filter(code=code).first()
     if library is None:
-        response = JsonResponse({"error": f"No library with code “{code}”."}, status=404)
+        response = JsonResponse(
+            {"error": f"No library with code “{code}”."}, status=404
+        )
     else:
         hours_url = request.build_absolute_uri(library.get_absolute_url())
         payload = cache.get_or_set(
@@ -136,7 +137,9 @@ def widget_status(request, code: str):
 @require_GET
 @cache_control(max_age=300, public=True)
 def embed_js(request):
-    return render(request, "consortium/embed.js", content_type="text/javascript; charset=utf-8")
+    return render(
+        request, "consortium/embed.js", content_type="text/javascript; charset=utf-8"
+    )
 
 
 class ProblemReportForm(forms.Form):

@@ -1,7 +1,11 @@
 import pytest
 from django.core.cache import cache
 
-from tests.consortium.factories import CoordinatorFactory, HelpdeskFactory, LibraryFactory
+from tests.consortium.factories import (
+    CoordinatorFactory,
+    HelpdeskFactory,
+    LibraryFactory,
+)
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ class LibraryAdmin(ScopedAdmin):
         if obj.pk is None:
             return "Save the library to get its snippet."
         return format_html(
-            '<p>Paste this into the library website where the “Chat now” button '
+            "<p>Paste this into the library website where the “Chat now” button "
             "should appear. The button shows whether chat is online.</p>"
             '<textarea readonly rows="4" cols="90" class="vLargeTextField" '
             'onclick="this.select()" aria-label="Embed snippet">{}</textarea>',
@@ -146,7 +146,14 @@ class StaffAdmin(ScopedAdmin, UserAdmin):
     coordinator_can = ALL
     form = StaffChangeForm
     add_form = StaffCreationForm
-    list_display = ("username", "first_name", "last_name", "role", "library", "is_active")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "library",
+        "is_active",
+    )
     list_filter = ("role", "is_active", "library")
     search_fields = ("username", "first_name", "last_name", "email", "display_name")
     list_select_related = ("library",)
@@ -320,7 +327,9 @@ class ProblemReportAdmin(ScopedAdmin):
         done = 0
         for report in queryset.open():
             services.problem_report_resolve(
-                actor=request.user, report_id=report.pk, resolution="Resolved by the help desk."
+                actor=request.user,
+                report_id=report.pk,
+                resolution="Resolved by the help desk.",
             )
             done += 1
         self.message_user(request, f"{done} problem report(s) resolved.")
@@ -346,7 +355,10 @@ class ConsortiumSettingsAdmin(ScopedAdmin):
     coordinator_can = frozenset()
 
     def has_add_permission(self, request):
-        return scoping.is_helpdesk(request.user) and not ConsortiumSettings.objects.exists()
+        return (
+            scoping.is_helpdesk(request.user)
+            and not ConsortiumSettings.objects.exists()
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -374,11 +386,17 @@ class ScopedLogEntryAdmin(LogEntryAdmin):
         return scoping.is_helpdesk(request.user) or scoping.is_coordinator(request.user)
 
     def has_view_permission(self, request, obj=None):
-        if obj is not None and not self.get_queryset(request).filter(pk=obj.pk).exists():
+        if (
+            obj is not None
+            and not self.get_queryset(request).filter(pk=obj.pk).exists()
+        ):
             return False
         return self.has_module_permission(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit() or not self.get_queryset(request).filter(pk=object_id).exists():
+        if (
+            not str(object_id).isdigit()
+            or not self.get_queryset(request).filter(pk=object_id).exists()
+        ):
             raise Http404("No audit entry with this id.")
         return super().change_view(request, object_id, form_url, extra_context)

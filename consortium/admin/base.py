@@ -34,7 +34,9 @@ class ScopedPermissions:
         if obj is None:
             return True
         if action == "view":
-            return scoping.visible(type(obj)._default_manager.filter(pk=obj.pk), user).exists()
+            return scoping.visible(
+                type(obj)._default_manager.filter(pk=obj.pk), user
+            ).exists()
         return scoping.owns(user, obj)
 
 

@@ -1,7 +1,16 @@
 import factory
 from factory.django import DjangoModelFactory
 
-from consortium.models import Closure, Holiday, Library, PostedHours, Queue, Staff, Term, TermType
+from consortium.models import (
+    Closure,
+    Holiday,
+    Library,
+    PostedHours,
+    Queue,
+    Staff,
+    Term,
+    TermType,
+)
 
 
 class LibraryFactory(DjangoModelFactory):

@@ -13,11 +13,18 @@ pytestmark = pytest.mark.django_db
 def test_an_admin_change_records_who_when_and_what(client, coordinator_a, library_a):
     client.force_login(coordinator_a)
     data = {
-        "timezone": "America/Chicago", "website": "https://a.example.org/",
-        "contact_phone": "555-0100", "fallback_delay_seconds": 30,
-        "contact_email": "", "ticket_email": "", "service_area": "", "widget_origins": "",
+        "timezone": "America/Chicago",
+        "website": "https://a.example.org/",
+        "contact_phone": "555-0100",
+        "fallback_delay_seconds": 30,
+        "contact_email": "",
+        "ticket_email": "",
+        "service_area": "",
+        "widget_origins": "",
     }
-    response = client.post(reverse("admin:consortium_library_change", args=[library_a.pk]), data)
+    response = client.post(
+        reverse("admin:consortium_library_change", args=[library_a.pk]), data
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     entry = LogEntry.objects.get_for_object(library_a).latest("timestamp")
     assert entry.actor == coordinator_a
@@ -27,30 +34,50 @@ def test_an_admin_change_records_who_when_and_what(client, coordinator_a, librar
     assert entry.additional_data == {"library_id": library_a.pk}
 
 
-def test_coordinators_cannot_change_consortium_owned_library_fields(client, coordinator_a, library_a):
+def test_coordinators_cannot_change_consortium_owned_library_fields(
+    client, coordinator_a, library_a
+):
     client.force_login(coordinator_a)
     client.post(
         reverse("admin:consortium_library_change", args=[library_a.pk]),
-        {"code": "hacked", "active": "", "timezone": "America/New_York",
-         "website": "https://a.example.org/", "fallback_delay_seconds": 15},
+        {
+            "code": "hacked",
+            "active": "",
+            "timezone": "America/New_York",
+            "website": "https://a.example.org/",
+            "fallback_delay_seconds": 15,
+        },
     )
     library_a.refresh_from_db()
     assert library_a.code == "alib" and library_a.active
 
 
 def test_history_page_shows_the_audit_trail(client, coordinator_a, library_a):
-    closure = ClosureFactory(library=library_a, reason="Inventory",
-                             start_date="2027-03-01", end_date="2027-03-02")
+    closure = ClosureFactory(
+        library=library_a,
+        reason="Inventory",
+        start_date="2027-03-01",
+        end_date="2027-03-02",
+    )
     client.force_login(coordinator_a)
     client.post(
         reverse("admin:consortium_closure_change", args=[closure.pk]),
-        {"library": library_a.pk, "reason": "Inventory week", "start_date": "2027-03-01", "end_date": "2027-03-05"},
+        {
+            "library": library_a.pk,
+            "reason": "Inventory week",
+            "start_date": "2027-03-01",
+            "end_date": "2027-03-05",
+        },
     )
-    page = client.get(reverse("admin:consortium_closure_history", args=[closure.pk])).content.decode()
+    page = client.get(
+        reverse("admin:consortium_closure_history", args=[closure.pk])
+    ).content.decode()
     assert "Inventory week" in page and "alib-coord" in page
 
 
-def test_coordinators_see_only_their_librarys_audit_entries(client, coordinator_a, library_a, library_b, helpdesk):
+def test_coordinators_see_only_their_librarys_audit_entries(
+    client, coordinator_a, library_a, library_b, helpdesk
+):
     StaffFactory(library=library_a, username="alib-new")
     StaffFactory(library=library_b, username="blib-new")
     client.force_login(coordinator_a)
@@ -59,7 +86,9 @@ def test_coordinators_see_only_their_librarys_audit_entries(client, coordinator_
     assert any("alib-new" in r for r in reprs)
     assert not any("blib-new" in r for r in reprs)
     other = LogEntry.objects.filter(object_repr__contains="blib-new").first()
-    assert client.get(reverse("admin:auditlog_logentry_change", args=[other.pk])).status_code in (403, 404)
+    assert client.get(
+        reverse("admin:auditlog_logentry_change", args=[other.pk])
+    ).status_code in (403, 404)
 
     client.force_login(helpdesk)
     response = client.get(reverse("admin:auditlog_logentry_changelist"))
@@ -96,9 +125,16 @@ def test_nested_services_keep_the_actor_for_later_writes(helpdesk, library_a):
     with acting_as(helpdesk):
         services.closure_save(
             actor=helpdesk,
-            closure=Closure(library=library_a, reason="Paint", start_date=date(2027, 1, 4), end_date=date(2027, 1, 5)),
+            closure=Closure(
+                library=library_a,
+                reason="Paint",
+                start_date=date(2027, 1, 4),
+                end_date=date(2027, 1, 5),
+            ),
         )
-        liaison = Liaison.objects.create(library=library_a, subject="Art", name="A", email="a@a.org")
+        liaison = Liaison.objects.create(
+            library=library_a, subject="Art", name="A", email="a@a.org"
+        )
     assert LogEntry.objects.get_for_object(liaison).get().actor == helpdesk
 
 

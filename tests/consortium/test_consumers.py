@@ -3,7 +3,7 @@
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
 from consortium.asgi import application
@@ -78,7 +78,9 @@ async def test_another_librarys_local_queue_cannot_be_monitored(librarian_and_qu
         ("x" * 5000, "at most 4 KB"),
     ],
 )
-async def test_bad_frames_get_a_clear_error_and_keep_the_socket(librarian_and_queues, frame, message):
+async def test_bad_frames_get_a_clear_error_and_keep_the_socket(
+    librarian_and_queues, frame, message
+):
     librarian, *_ = librarian_and_queues
     ws = await communicator(librarian)
     await ws.connect()
@@ -99,12 +101,16 @@ async def test_anonymous_sockets_are_closed():
 
 async def test_interns_cannot_monitor_chat_queues(librarian_and_queues):
     _, local, *_ = librarian_and_queues
-    intern = await database_sync_to_async(StaffFactory)(library=local.library, role="intern")
+    intern = await database_sync_to_async(StaffFactory)(
+        library=local.library, role="intern"
+    )
     connected, code = await (await communicator(intern)).connect()
     assert not connected and code == 4403
 
 
 async def test_foreign_origins_are_refused(librarian_and_queues):
     librarian, *_ = librarian_and_queues
-    connected, _ = await (await communicator(librarian, origin=b"https://evil.example")).connect()
+    connected, _ = await (
+        await communicator(librarian, origin=b"https://evil.example")
+    ).connect()
     assert not connected

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def beat_ticked(seconds_ago: float):
-    interval, _ = IntervalSchedule.objects.get_or_create(every=15, period=IntervalSchedule.SECONDS)
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=15, period=IntervalSchedule.SECONDS
+    )
     PeriodicTask.objects.update_or_create(
         name=BEAT_TASK_NAME,
         defaults={
@@ -28,21 +30,33 @@ def beat_ticked(seconds_ago: float):
 
 @pytest.fixture
 def worker():
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING",
-                      shutdown_timeout=10):
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=10,
+    ):
         yield
 
 
 def test_healthy_when_every_part_answers(client, worker):
     beat_ticked(5)
     response = client.get("/healthz")
-    assert response.json() == {"database": "ok", "channel_layer": "ok", "worker": "ok", "beat": "ok"}
+    assert response.json() == {
+        "database": "ok",
+        "channel_layer": "ok",
+        "worker": "ok",
+        "beat": "ok",
+    }
     assert response.status_code == 200
 
 
 def test_503_when_the_worker_is_stopped(client):
     beat_ticked(5)
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"
+    ):
         assert client.get("/healthz").status_code == 200
     response = client.get("/healthz")
     assert response.status_code == 503

@@ -1,6 +1,6 @@
 """`queue_is_open` / `queue_is_online`: queue time zone, DST, terms, holidays, closures."""
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -23,12 +23,14 @@ MON, SUN = 0, 6
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=dt_timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.fixture
 def queue():
-    queue = QueueFactory(library=LibraryFactory(code="east", timezone="America/New_York"))
+    queue = QueueFactory(
+        library=LibraryFactory(code="east", timezone="America/New_York")
+    )
     HoursFactory(queue=queue, weekday=MON, opens=9 * 60, closes=17 * 60)
     return queue
 
@@ -70,7 +72,9 @@ def test_all_day_hours_cover_the_short_day_when_dst_starts(queue):
 
 
 def test_a_queue_uses_its_own_time_zone():
-    central = QueueFactory(library=LibraryFactory(code="west", timezone="America/Chicago"))
+    central = QueueFactory(
+        library=LibraryFactory(code="west", timezone="America/Chicago")
+    )
     HoursFactory(queue=central, weekday=MON, opens=9 * 60, closes=17 * 60)
     # 09:00 CST is 15:00 UTC on Monday 2 March 2026.
     assert not selectors.queue_is_open(central, utc(2026, 3, 2, 14, 30))
@@ -85,8 +89,18 @@ def test_coop_queue_reads_hours_in_its_time_zone():
 
 
 def test_the_term_in_force_picks_the_hours(queue):
-    HoursFactory(queue=queue, term_type=TermType.BREAK, weekday=MON, opens=10 * 60, closes=14 * 60)
-    TermFactory(term_type=TermType.BREAK, start_date=date(2026, 12, 12), end_date=date(2027, 1, 10))
+    HoursFactory(
+        queue=queue,
+        term_type=TermType.BREAK,
+        weekday=MON,
+        opens=10 * 60,
+        closes=14 * 60,
+    )
+    TermFactory(
+        term_type=TermType.BREAK,
+        start_date=date(2026, 12, 12),
+        end_date=date(2027, 1, 10),
+    )
     # Monday 14 December 2026: break hours 10-14 EST, not semester 9-17.
     assert not selectors.queue_is_open(queue, utc(2026, 12, 14, 14, 30))  # 09:30
     assert selectors.queue_is_open(queue, utc(2026, 12, 14, 15, 0))  # 10:00
@@ -96,28 +110,47 @@ def test_the_term_in_force_picks_the_hours(queue):
 
 
 def test_a_library_term_overrides_the_consortium_calendar(queue):
-    HoursFactory(queue=queue, term_type=TermType.BREAK, weekday=MON, opens=10 * 60, closes=14 * 60)
-    TermFactory(term_type=TermType.SEMESTER, start_date=date(2026, 8, 24), end_date=date(2026, 12, 31))
+    HoursFactory(
+        queue=queue,
+        term_type=TermType.BREAK,
+        weekday=MON,
+        opens=10 * 60,
+        closes=14 * 60,
+    )
+    TermFactory(
+        term_type=TermType.SEMESTER,
+        start_date=date(2026, 8, 24),
+        end_date=date(2026, 12, 31),
+    )
     TermFactory(
         library=queue.library,
         term_type=TermType.BREAK,
         start_date=date(2026, 12, 12),
         end_date=date(2027, 1, 10),
     )
-    assert selectors.term_type_on(library_id=queue.library_id, day=date(2026, 12, 14)) == "break"
+    assert (
+        selectors.term_type_on(library_id=queue.library_id, day=date(2026, 12, 14))
+        == "break"
+    )
     assert selectors.term_type_on(library_id=None, day=date(2026, 12, 14)) == "semester"
     assert not selectors.queue_is_open(queue, utc(2026, 12, 14, 14, 30))
 
 
 def test_a_term_type_without_posted_hours_is_closed(queue):
-    TermFactory(term_type=TermType.SUMMER, start_date=date(2027, 5, 17), end_date=date(2027, 8, 15))
+    TermFactory(
+        term_type=TermType.SUMMER,
+        start_date=date(2027, 5, 17),
+        end_date=date(2027, 8, 15),
+    )
     assert not selectors.queue_is_open(queue, utc(2027, 6, 7, 15, 0))
 
 
 def test_consortium_holidays_close_local_and_coop_queues(queue):
     coop = CoopQueueFactory()
     HoursFactory(queue=coop, weekday=MON, opens=0, closes=24 * 60)
-    HolidayFactory(name="Memorial Day", start_date=date(2027, 5, 31), end_date=date(2027, 5, 31))
+    HolidayFactory(
+        name="Memorial Day", start_date=date(2027, 5, 31), end_date=date(2027, 5, 31)
+    )
     assert not selectors.queue_is_open(queue, utc(2027, 5, 31, 15, 0))
     assert not selectors.queue_is_open(coop, utc(2027, 5, 31, 15, 0))
     assert selectors.queue_is_open(queue, utc(2027, 6, 7, 15, 0))
@@ -126,7 +159,9 @@ def test_consortium_holidays_close_local_and_coop_queues(queue):
 def test_a_library_closure_closes_only_its_local_queues(queue):
     coop = CoopQueueFactory()
     HoursFactory(queue=coop, weekday=MON, opens=0, closes=24 * 60)
-    ClosureFactory(library=queue.library, start_date=date(2027, 3, 1), end_date=date(2027, 3, 5))
+    ClosureFactory(
+        library=queue.library, start_date=date(2027, 3, 1), end_date=date(2027, 3, 5)
+    )
     assert not selectors.queue_is_open(queue, utc(2027, 3, 1, 15, 0))
     assert selectors.queue_is_open(coop, utc(2027, 3, 1, 15, 0))
     assert selectors.queue_is_open(queue, utc(2027, 3, 8, 15, 0))
@@ -150,7 +185,9 @@ def test_online_needs_open_hours_and_a_live_monitor(queue):
     at = utc(2026, 3, 2, 15, 0)
     librarian = StaffFactory(library=queue.library)
     assert not selectors.queue_is_online(queue, at)
-    services.queue_monitor_start(actor=librarian, queue_id=queue.pk, now=at - timedelta(seconds=30))
+    services.queue_monitor_start(
+        actor=librarian, queue_id=queue.pk, now=at - timedelta(seconds=30)
+    )
     assert selectors.queue_is_online(queue, at)
     # A heartbeat older than the presence timeout (60 s) no longer counts.
     assert not selectors.queue_is_online(queue, at + timedelta(seconds=31))

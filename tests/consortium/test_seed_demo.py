@@ -1,7 +1,6 @@
-from django.core.management import call_command
-
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 
 from consortium.models import Library, Queue, Staff
 
@@ -12,7 +11,11 @@ def snapshot():
     """Every row of the consortium app, by model, as comparable tuples."""
     data = {}
     for model in apps.get_app_config("consortium").get_models():
-        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ("last_login", "password")]
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.attname not in ("last_login", "password")
+        ]
         data[model.__name__] = sorted(map(repr, model.objects.values_list(*fields)))
     return data
 
@@ -20,7 +23,12 @@ def snapshot():
 def test_seed_demo_builds_a_realistic_consortium():
     call_command("seed_demo", verbosity=0)
     assert Library.objects.count() >= 8
-    assert set(Library.objects.values_list("library_type", flat=True)) == {"public", "academic", "school", "special"}
+    assert set(Library.objects.values_list("library_type", flat=True)) == {
+        "public",
+        "academic",
+        "school",
+        "special",
+    }
     assert Library.objects.values("timezone").distinct().count() >= 2
     assert Queue.objects.coop().count() == 3
     assert Queue.objects.local().count() == Library.objects.count()

@@ -24,8 +24,12 @@ def errors_of(response) -> str:
 
 def library_form(**overrides):
     data = {
-        "name": "New Library", "code": "newlib", "library_type": "public",
-        "active": "on", "timezone": "America/New_York", "website": "https://new.example.org/",
+        "name": "New Library",
+        "code": "newlib",
+        "library_type": "public",
+        "active": "on",
+        "timezone": "America/New_York",
+        "website": "https://new.example.org/",
         "fallback_delay_seconds": 15,
     }
     data.update(overrides)
@@ -34,22 +38,33 @@ def library_form(**overrides):
 
 def queue_form(**overrides):
     data = {
-        "code": "", "name": "Q", "kind": "local", "library": "", "timezone": "", "active": "on",
-        "hours-TOTAL_FORMS": "0", "hours-INITIAL_FORMS": "0",
-        "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "1000",
+        "code": "",
+        "name": "Q",
+        "kind": "local",
+        "library": "",
+        "timezone": "",
+        "active": "on",
+        "hours-TOTAL_FORMS": "0",
+        "hours-INITIAL_FORMS": "0",
+        "hours-MIN_NUM_FORMS": "0",
+        "hours-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return data
 
 
 def test_unknown_time_zone_is_refused(hd_client):
-    response = hd_client.post(reverse("admin:consortium_library_add"), library_form(timezone="Mars/Olympus"))
+    response = hd_client.post(
+        reverse("admin:consortium_library_add"), library_form(timezone="Mars/Olympus")
+    )
     assert "is not a known time zone" in errors_of(response)
     assert not Library.objects.filter(code="newlib").exists()
 
 
 def test_library_code_must_be_lower_case(hd_client):
-    response = hd_client.post(reverse("admin:consortium_library_add"), library_form(code="NewLib"))
+    response = hd_client.post(
+        reverse("admin:consortium_library_add"), library_form(code="NewLib")
+    )
     assert "lower-case letters and digits" in errors_of(response)
 
 
@@ -64,11 +79,13 @@ def test_coop_queue_must_start_with_coop(hd_client):
 
 def test_local_queue_must_carry_its_library_code(hd_client, library_a):
     response = hd_client.post(
-        reverse("admin:consortium_queue_add"), queue_form(code="science", library=library_a.pk)
+        reverse("admin:consortium_queue_add"),
+        queue_form(code="science", library=library_a.pk),
     )
     assert "must be named “alib” or start with “alib-”" in errors_of(response)
     response = hd_client.post(
-        reverse("admin:consortium_queue_add"), queue_form(code="alib-science", library=library_a.pk)
+        reverse("admin:consortium_queue_add"),
+        queue_form(code="alib-science", library=library_a.pk),
     )
     assert response.status_code == 302
     assert Queue.objects.filter(code="alib-science").exists()
@@ -76,7 +93,8 @@ def test_local_queue_must_carry_its_library_code(hd_client, library_a):
 
 def test_queue_codes_are_lower_case(hd_client, library_a):
     response = hd_client.post(
-        reverse("admin:consortium_queue_add"), queue_form(code="Alib", library=library_a.pk)
+        reverse("admin:consortium_queue_add"),
+        queue_form(code="Alib", library=library_a.pk),
     )
     assert "lower-case letters, digits and single hyphens" in errors_of(response)
 
@@ -85,7 +103,13 @@ def test_hours_ending_before_they_start_are_refused(hd_client, library_a):
     queue = QueueFactory(library=library_a)
     response = hd_client.post(
         reverse("admin:consortium_postedhours_add"),
-        {"queue": queue.pk, "term_type": "semester", "weekday": 0, "opens": "17:00", "closes": "09:00"},
+        {
+            "queue": queue.pk,
+            "term_type": "semester",
+            "weekday": 0,
+            "opens": "17:00",
+            "closes": "09:00",
+        },
     )
     assert "Closing time 09:00 is not after opening time 17:00" in errors_of(response)
     assert not PostedHours.objects.exists()
@@ -95,7 +119,13 @@ def test_badly_written_times_are_refused(hd_client, library_a):
     queue = QueueFactory(library=library_a)
     response = hd_client.post(
         reverse("admin:consortium_postedhours_add"),
-        {"queue": queue.pk, "term_type": "semester", "weekday": 0, "opens": "9am", "closes": "25:00"},
+        {
+            "queue": queue.pk,
+            "term_type": "semester",
+            "weekday": 0,
+            "opens": "9am",
+            "closes": "25:00",
+        },
     )
     body = errors_of(response)
     assert "Enter a time as HH:MM" in body and "between 00:00 and 24:00" in body
@@ -106,7 +136,13 @@ def test_overlapping_hours_are_refused(hd_client, library_a):
     HoursFactory(queue=queue, weekday=0, opens=9 * 60, closes=12 * 60)
     response = hd_client.post(
         reverse("admin:consortium_postedhours_add"),
-        {"queue": queue.pk, "term_type": "semester", "weekday": 0, "opens": "11:00", "closes": "14:00"},
+        {
+            "queue": queue.pk,
+            "term_type": "semester",
+            "weekday": 0,
+            "opens": "11:00",
+            "closes": "14:00",
+        },
     )
     assert "overlap 09:00–12:00" in errors_of(response)
     assert PostedHours.objects.count() == 1
@@ -117,12 +153,20 @@ def test_a_bad_inline_row_saves_nothing_of_the_queue(hd_client, library_a):
     response = hd_client.post(
         reverse("admin:consortium_queue_change", args=[queue.pk]),
         queue_form(
-            code=queue.code, name="After", library=library_a.pk,
-            **{"hours-TOTAL_FORMS": "2",
-               "hours-0-term_type": "semester", "hours-0-weekday": "0",
-               "hours-0-opens": "09:00", "hours-0-closes": "17:00",
-               "hours-1-term_type": "semester", "hours-1-weekday": "1",
-               "hours-1-opens": "18:00", "hours-1-closes": "08:00"},
+            code=queue.code,
+            name="After",
+            library=library_a.pk,
+            **{
+                "hours-TOTAL_FORMS": "2",
+                "hours-0-term_type": "semester",
+                "hours-0-weekday": "0",
+                "hours-0-opens": "09:00",
+                "hours-0-closes": "17:00",
+                "hours-1-term_type": "semester",
+                "hours-1-weekday": "1",
+                "hours-1-opens": "18:00",
+                "hours-1-closes": "08:00",
+            },
         ),
     )
     assert "is not after opening time" in errors_of(response)
@@ -131,10 +175,20 @@ def test_a_bad_inline_row_saves_nothing_of_the_queue(hd_client, library_a):
 
 
 def test_overlapping_closures_are_refused(hd_client, library_a):
-    ClosureFactory(library=library_a, reason="Inventory", start_date=date(2027, 3, 1), end_date=date(2027, 3, 10))
+    ClosureFactory(
+        library=library_a,
+        reason="Inventory",
+        start_date=date(2027, 3, 1),
+        end_date=date(2027, 3, 10),
+    )
     response = hd_client.post(
         reverse("admin:consortium_closure_add"),
-        {"library": library_a.pk, "reason": "Painting", "start_date": "2027-03-08", "end_date": "2027-03-12"},
+        {
+            "library": library_a.pk,
+            "reason": "Painting",
+            "start_date": "2027-03-08",
+            "end_date": "2027-03-12",
+        },
     )
     assert "overlap the closure “alib: Inventory”" in errors_of(response)
     assert Closure.objects.count() == 1
@@ -143,7 +197,12 @@ def test_overlapping_closures_are_refused(hd_client, library_a):
 def test_closure_ending_before_it_starts_is_refused(hd_client, library_a):
     response = hd_client.post(
         reverse("admin:consortium_closure_add"),
-        {"library": library_a.pk, "reason": "Oops", "start_date": "2027-03-08", "end_date": "2027-03-01"},
+        {
+            "library": library_a.pk,
+            "reason": "Oops",
+            "start_date": "2027-03-08",
+            "end_date": "2027-03-01",
+        },
     )
     assert "The last day cannot be before the first day" in errors_of(response)
 
@@ -151,8 +210,13 @@ def test_closure_ending_before_it_starts_is_refused(hd_client, library_a):
 def test_staff_user_names_follow_the_library_convention(hd_client, library_a):
     response = hd_client.post(
         reverse("admin:consortium_staff_add"),
-        {"username": "rob", "role": "librarian", "library": library_a.pk,
-         "password1": "x-long-pass-2026", "password2": "x-long-pass-2026"},
+        {
+            "username": "rob",
+            "role": "librarian",
+            "library": library_a.pk,
+            "password1": "x-long-pass-2026",
+            "password2": "x-long-pass-2026",
+        },
     )
     assert "have user names starting with “alib-”" in errors_of(response)
     assert not Staff.objects.filter(username="rob").exists()
@@ -161,19 +225,31 @@ def test_staff_user_names_follow_the_library_convention(hd_client, library_a):
 def test_a_coordinator_needs_a_library(hd_client):
     response = hd_client.post(
         reverse("admin:consortium_staff_add"),
-        {"username": "coord", "role": "coordinator", "library": "",
-         "password1": "x-long-pass-2026", "password2": "x-long-pass-2026"},
+        {
+            "username": "coord",
+            "role": "coordinator",
+            "library": "",
+            "password1": "x-long-pass-2026",
+            "password2": "x-long-pass-2026",
+        },
     )
     assert "A site coordinator needs a home library" in errors_of(response)
 
 
-def test_a_coordinator_coordinates_exactly_one_library(hd_client, coordinator_a, library_b):
+def test_a_coordinator_coordinates_exactly_one_library(
+    hd_client, coordinator_a, library_b
+):
     """Coordination follows the single home library; assigning a second one is
     not possible, and moving it needs the user name of the new library."""
     response = hd_client.post(
         reverse("admin:consortium_staff_change", args=[coordinator_a.pk]),
-        {"username": "alib-coord", "role": "coordinator", "library": [coordinator_a.library_id, library_b.pk],
-         "is_active": "on", "max_chats": 3},
+        {
+            "username": "alib-coord",
+            "role": "coordinator",
+            "library": [coordinator_a.library_id, library_b.pk],
+            "is_active": "on",
+            "max_chats": 3,
+        },
     )
     assert "have user names starting with “blib-”" in errors_of(response)
     coordinator_a.refresh_from_db()

@@ -36,7 +36,12 @@ def test_status_is_offline_when_nobody_monitors(client, always_open_queue):
     assert response["Access-Control-Allow-Origin"] == "*"
     body = response.json()
     assert body["online"] is False
-    assert body["queues"][0] == {"code": "open", "open": True, "online": False, "next_opening": None}
+    assert body["queues"][0] == {
+        "code": "open",
+        "open": True,
+        "online": False,
+        "next_opening": None,
+    }
 
 
 def test_status_is_online_while_a_librarian_monitors(client, always_open_queue):
@@ -48,7 +53,10 @@ def test_status_is_online_while_a_librarian_monitors(client, always_open_queue):
 def test_status_is_shared_for_a_few_seconds(client, always_open_queue):
     url = reverse("widget-status", args=["open"])
     assert client.get(url).json()["online"] is False
-    services.queue_monitor_start(actor=StaffFactory(library=always_open_queue.library), queue_id=always_open_queue.pk)
+    services.queue_monitor_start(
+        actor=StaffFactory(library=always_open_queue.library),
+        queue_id=always_open_queue.pk,
+    )
     assert client.get(url).json()["online"] is False  # cached answer
     from django.core.cache import cache
 
@@ -63,7 +71,9 @@ def test_status_is_online_through_a_coop_queue(client):
     for day in range(7):
         HoursFactory(queue=coop, weekday=day, **ALL_DAY)
     library.coops.add(coop)
-    services.queue_monitor_start(actor=StaffFactory(library=LibraryFactory()), queue_id=coop.pk)
+    services.queue_monitor_start(
+        actor=StaffFactory(library=LibraryFactory()), queue_id=coop.pk
+    )
     body = client.get(reverse("widget-status", args=["coopmember"])).json()
     assert body["online"] is True
     assert [q["online"] for q in body["queues"]] == [False, True]
@@ -78,7 +88,11 @@ def test_status_of_an_unknown_library_is_a_clear_404(client):
 def test_hours_page_lists_posted_hours_closures_and_holidays(client, always_open_queue):
     library = always_open_queue.library
     today = timezone.localdate()
-    library.closures.create(reason="Flood repairs", start_date=today + timedelta(days=3), end_date=today + timedelta(days=4))
+    library.closures.create(
+        reason="Flood repairs",
+        start_date=today + timedelta(days=3),
+        end_date=today + timedelta(days=4),
+    )
     page = client.get(reverse("library-hours", args=["open"])).content.decode()
     assert "Open Library: chat hours" in page
     assert "00:00–24:00" in page
@@ -87,7 +101,11 @@ def test_hours_page_lists_posted_hours_closures_and_holidays(client, always_open
 
 def test_hours_page_escapes_user_text(client, always_open_queue):
     library = always_open_queue.library
-    library.closures.create(reason="<script>alert(1)</script>", start_date=timezone.localdate(), end_date=timezone.localdate())
+    library.closures.create(
+        reason="<script>alert(1)</script>",
+        start_date=timezone.localdate(),
+        end_date=timezone.localdate(),
+    )
     page = client.get(reverse("library-hours", args=["open"])).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
@@ -102,7 +120,9 @@ def test_embed_snippet_points_at_the_embed_script_and_library():
 
 def test_library_admin_page_shows_the_snippet(client, coordinator_a, library_a):
     client.force_login(coordinator_a)
-    page = client.get(reverse("admin:consortium_library_change", args=[library_a.pk])).content.decode()
+    page = client.get(
+        reverse("admin:consortium_library_change", args=[library_a.pk])
+    ).content.decode()
     assert "data-asktogether-library=&quot;alib&quot;" in page
 
 
@@ -112,7 +132,9 @@ def test_embed_script_reads_the_status_endpoint(client):
     assert "/status.json" in response.content.decode()
 
 
-def test_a_librarian_reports_a_problem(client, library_a, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_librarian_reports_a_problem(
+    client, library_a, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(StaffFactory(library=library_a))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
@@ -149,15 +171,23 @@ def test_desk_requires_sign_in(client):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_the_desk_searches_liaisons_and_referrals_across_libraries(client, library_a, library_b):
+def test_the_desk_searches_liaisons_and_referrals_across_libraries(
+    client, library_a, library_b
+):
     from consortium.models import Liaison, ReferralAgreement
 
-    Liaison.objects.create(library=library_b, subject="Marine biology", name="Erin Shah", email="e@b.org")
-    Liaison.objects.create(library=library_a, subject="Nursing", name="Nan", email="n@a.org")
-    ReferralAgreement.objects.create(from_library=library_a, to_library=library_b, subject="Marine science")
+    Liaison.objects.create(
+        library=library_b, subject="Marine biology", name="Erin Shah", email="e@b.org"
+    )
+    Liaison.objects.create(
+        library=library_a, subject="Nursing", name="Nan", email="n@a.org"
+    )
+    ReferralAgreement.objects.create(
+        from_library=library_a, to_library=library_b, subject="Marine science"
+    )
     client.force_login(StaffFactory(library=library_a))
     response = client.get(reverse("directory"), {"q": "marine"})
-    assert [l.name for l in response.context["liaisons"]] == ["Erin Shah"]
+    assert [liaison.name for liaison in response.context["liaisons"]] == ["Erin Shah"]
     assert [r.subject for r in response.context["referrals"]] == ["Marine science"]
     assert "Library B" in response.content.decode()
 

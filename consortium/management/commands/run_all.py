@@ -25,7 +25,9 @@ class Command(BaseCommand):
     help = "Run the web/websocket server, a Celery worker and Celery beat together."
 
     def add_arguments(self, parser):
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("PORT", 8000))
+        )
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port, host, **options):
@@ -33,11 +35,41 @@ class Command(BaseCommand):
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
         python = sys.executable
         commands = {
-            "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "consortium.asgi:application"],
-            "worker": [python, "-m", "celery", "-A", "consortium", "worker", "--loglevel", "INFO",
-                       "--concurrency", "2", "--hostname", f"worker-{port}@%h"],
-            "beat": [python, "-m", "celery", "-A", "consortium", "beat", "--loglevel", "INFO",
-                     "--pidfile="],
+            "web": [
+                python,
+                "-m",
+                "daphne",
+                "-b",
+                host,
+                "-p",
+                str(port),
+                "consortium.asgi:application",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "consortium",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                f"worker-{port}@%h",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "consortium",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--pidfile=",
+            ],
         }
         processes: dict[str, subprocess.Popen] = {}
         stopping = False
@@ -55,7 +87,9 @@ class Command(BaseCommand):
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                        self.stderr.write(
+                            f"{name} exited with code {process.returncode}; stopping."
+                        )
                         stopping = True
                 time.sleep(0.5)
         finally:
@@ -80,7 +114,11 @@ class Command(BaseCommand):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         base = f"http://{shown}:{port}"
         database = settings.DATABASES["default"]
-        db = database["NAME"] if "sqlite" in database["ENGINE"] else f"PostgreSQL {database['NAME']}"
+        db = (
+            database["NAME"]
+            if "sqlite" in database["ENGINE"]
+            else f"PostgreSQL {database['NAME']}"
+        )
         coordinators = ", ".join(f"{code}-coord" for code in list(STAFF)[:3])
         lines = [
             "",

@@ -38,15 +38,87 @@ CENTRAL = "America/Chicago"
 
 LIBRARIES = [
     # code, name, type, timezone, website domain, postcodes/state, co-ops
-    ("sprc", "Springfield College Library", "academic", EASTERN, "library.springfield.edu", "FL", ["statewide", "academic"]),
-    ("gcsu", "Gulf Coast State University Libraries", "academic", EASTERN, "lib.gcsu.edu", "FL", ["statewide", "academic"]),
-    ("ocpl", "Orange County Public Library", "public", EASTERN, "ocpl.org", "32801, 32803, 32804, 32805, 32806", ["statewide", "public"]),
-    ("mlpl", "Miami Lakes Public Library", "public", EASTERN, "miamilakeslibrary.org", "33014, 33016, 33018", ["statewide", "public"]),
-    ("shs", "Seminole High School Library", "school", EASTERN, "seminolehs.k12.fl.us", "FL", ["statewide", "public"]),
-    ("atlaw", "Atlantic Law Library", "special", EASTERN, "atlanticlaw.org", "FL", ["statewide"]),
-    ("pbpl", "Pensacola Bay Public Library", "public", CENTRAL, "pensacolabaylibrary.org", "32501, 32502, 32503, 32504", ["statewide", "public"]),
-    ("phcc", "Panhandle Community College Library", "academic", CENTRAL, "library.phcc.edu", "FL", ["statewide", "academic"]),
-    ("ems", "Escambia Middle School Media Center", "school", CENTRAL, "ems.escambia.k12.fl.us", "FL", ["statewide", "public"]),
+    (
+        "sprc",
+        "Springfield College Library",
+        "academic",
+        EASTERN,
+        "library.springfield.edu",
+        "FL",
+        ["statewide", "academic"],
+    ),
+    (
+        "gcsu",
+        "Gulf Coast State University Libraries",
+        "academic",
+        EASTERN,
+        "lib.gcsu.edu",
+        "FL",
+        ["statewide", "academic"],
+    ),
+    (
+        "ocpl",
+        "Orange County Public Library",
+        "public",
+        EASTERN,
+        "ocpl.org",
+        "32801, 32803, 32804, 32805, 32806",
+        ["statewide", "public"],
+    ),
+    (
+        "mlpl",
+        "Miami Lakes Public Library",
+        "public",
+        EASTERN,
+        "miamilakeslibrary.org",
+        "33014, 33016, 33018",
+        ["statewide", "public"],
+    ),
+    (
+        "shs",
+        "Seminole High School Library",
+        "school",
+        EASTERN,
+        "seminolehs.k12.fl.us",
+        "FL",
+        ["statewide", "public"],
+    ),
+    (
+        "atlaw",
+        "Atlantic Law Library",
+        "special",
+        EASTERN,
+        "atlanticlaw.org",
+        "FL",
+        ["statewide"],
+    ),
+    (
+        "pbpl",
+        "Pensacola Bay Public Library",
+        "public",
+        CENTRAL,
+        "pensacolabaylibrary.org",
+        "32501, 32502, 32503, 32504",
+        ["statewide", "public"],
+    ),
+    (
+        "phcc",
+        "Panhandle Community College Library",
+        "academic",
+        CENTRAL,
+        "library.phcc.edu",
+        "FL",
+        ["statewide", "academic"],
+    ),
+    (
+        "ems",
+        "Escambia Middle School Media Center",
+        "school",
+        CENTRAL,
+        "ems.escambia.k12.fl.us",
+        "FL",
+        ["statewide", "public"],
+    ),
 ]
 
 COOPS = [
@@ -57,27 +129,95 @@ COOPS = [
 
 # username suffix, first, last, role — per library; help desk separately.
 STAFF = {
-    "sprc": [("coord", "Maria", "Lopez", "coordinator"), ("rob", "Rob", "Coers", "librarian"), ("nancy", "Nancy", "Perez", "librarian"), ("eli", "Eli", "Brandt", "intern")],
-    "gcsu": [("coord", "Denise", "Walker", "coordinator"), ("erin", "Erin", "Shah", "librarian"), ("john", "John", "Okafor", "librarian"), ("tia", "Tia", "Morgan", "intern")],
-    "ocpl": [("coord", "Helen", "Brooks", "coordinator"), ("sam", "Sam", "Rivera", "librarian"), ("priya", "Priya", "Nair", "librarian"), ("leo", "Leo", "Grant", "librarian")],
-    "mlpl": [("coord", "Carlos", "Mendez", "coordinator"), ("ana", "Ana", "Suarez", "librarian"), ("kim", "Kim", "Tran", "librarian")],
-    "shs": [("coord", "Grace", "Hill", "coordinator"), ("paul", "Paul", "Bennett", "librarian"), ("ivy", "Ivy", "Cole", "librarian")],
-    "atlaw": [("coord", "Victor", "Stone", "coordinator"), ("ruth", "Ruth", "Feld", "librarian"), ("omar", "Omar", "Haddad", "librarian")],
-    "pbpl": [("coord", "Beth", "Harris", "coordinator"), ("wren", "Wren", "Ellis", "librarian"), ("dale", "Dale", "Price", "librarian")],
-    "phcc": [("coord", "Frank", "Adams", "coordinator"), ("june", "June", "Park", "librarian"), ("noah", "Noah", "Reyes", "librarian"), ("zoe", "Zoe", "Fox", "intern")],
-    "ems": [("coord", "Lily", "Chen", "coordinator"), ("mark", "Mark", "Dunn", "librarian"), ("sara", "Sara", "Quinn", "librarian")],
+    "sprc": [
+        ("coord", "Maria", "Lopez", "coordinator"),
+        ("rob", "Rob", "Coers", "librarian"),
+        ("nancy", "Nancy", "Perez", "librarian"),
+        ("eli", "Eli", "Brandt", "intern"),
+    ],
+    "gcsu": [
+        ("coord", "Denise", "Walker", "coordinator"),
+        ("erin", "Erin", "Shah", "librarian"),
+        ("john", "John", "Okafor", "librarian"),
+        ("tia", "Tia", "Morgan", "intern"),
+    ],
+    "ocpl": [
+        ("coord", "Helen", "Brooks", "coordinator"),
+        ("sam", "Sam", "Rivera", "librarian"),
+        ("priya", "Priya", "Nair", "librarian"),
+        ("leo", "Leo", "Grant", "librarian"),
+    ],
+    "mlpl": [
+        ("coord", "Carlos", "Mendez", "coordinator"),
+        ("ana", "Ana", "Suarez", "librarian"),
+        ("kim", "Kim", "Tran", "librarian"),
+    ],
+    "shs": [
+        ("coord", "Grace", "Hill", "coordinator"),
+        ("paul", "Paul", "Bennett", "librarian"),
+        ("ivy", "Ivy", "Cole", "librarian"),
+    ],
+    "atlaw": [
+        ("coord", "Victor", "Stone", "coordinator"),
+        ("ruth", "Ruth", "Feld", "librarian"),
+        ("omar", "Omar", "Haddad", "librarian"),
+    ],
+    "pbpl": [
+        ("coord", "Beth", "Harris", "coordinator"),
+        ("wren", "Wren", "Ellis", "librarian"),
+        ("dale", "Dale", "Price", "librarian"),
+    ],
+    "phcc": [
+        ("coord", "Frank", "Adams", "coordinator"),
+        ("june", "June", "Park", "librarian"),
+        ("noah", "Noah", "Reyes", "librarian"),
+        ("zoe", "Zoe", "Fox", "intern"),
+    ],
+    "ems": [
+        ("coord", "Lily", "Chen", "coordinator"),
+        ("mark", "Mark", "Dunn", "librarian"),
+        ("sara", "Sara", "Quinn", "librarian"),
+    ],
 }
-HELPDESK = [("helpdesk", "Hana", "Kovacs"), ("helpdesk-tom", "Tom", "Bishop"), ("helpdesk-ivan", "Ivan", "Petrov")]
+HELPDESK = [
+    ("helpdesk", "Hana", "Kovacs"),
+    ("helpdesk-tom", "Tom", "Bishop"),
+    ("helpdesk-ivan", "Ivan", "Petrov"),
+]
 
 # Consortium calendar; Springfield College keeps its own semester dates.
 TERMS = [
     (None, "Fall 2026", TermType.SEMESTER, date(2026, 8, 24), date(2026, 12, 11)),
-    (None, "Winter break 2026–27", TermType.BREAK, date(2026, 12, 12), date(2027, 1, 10)),
+    (
+        None,
+        "Winter break 2026–27",
+        TermType.BREAK,
+        date(2026, 12, 12),
+        date(2027, 1, 10),
+    ),
     (None, "Spring 2027", TermType.SEMESTER, date(2027, 1, 11), date(2027, 5, 7)),
-    (None, "May intersession 2027", TermType.INTERSESSION, date(2027, 5, 8), date(2027, 5, 16)),
+    (
+        None,
+        "May intersession 2027",
+        TermType.INTERSESSION,
+        date(2027, 5, 8),
+        date(2027, 5, 16),
+    ),
     (None, "Summer 2027", TermType.SUMMER, date(2027, 5, 17), date(2027, 8, 15)),
-    ("sprc", "Fall 2026 (Springfield)", TermType.SEMESTER, date(2026, 8, 31), date(2026, 12, 18)),
-    ("sprc", "Winter break (Springfield)", TermType.BREAK, date(2026, 12, 19), date(2027, 1, 17)),
+    (
+        "sprc",
+        "Fall 2026 (Springfield)",
+        TermType.SEMESTER,
+        date(2026, 8, 31),
+        date(2026, 12, 18),
+    ),
+    (
+        "sprc",
+        "Winter break (Springfield)",
+        TermType.BREAK,
+        date(2026, 12, 19),
+        date(2027, 1, 17),
+    ),
 ]
 
 MON_THU, FRI, SAT, SUN = [0, 1, 2, 3], [4], [5], [6]
@@ -90,7 +230,9 @@ def hours(days, opens, closes):
 
 HOURS_BY_TYPE = {
     "academic": {
-        TermType.SEMESTER: hours(MON_THU, 9, 21) + hours(FRI, 9, 17) + hours(SUN, 13, 21),
+        TermType.SEMESTER: hours(MON_THU, 9, 21)
+        + hours(FRI, 9, 17)
+        + hours(SUN, 13, 21),
         TermType.INTERSESSION: hours(WEEKDAYS, 10, 16),
         TermType.BREAK: hours(WEEKDAYS, 10, 15),
         TermType.SUMMER: hours(MON_THU, 9, 18) + hours(FRI, 9, 13),
@@ -132,7 +274,12 @@ LIAISONS = [
     ("atlaw", "Florida statutes", "Ruth Feld", "rfeld@atlanticlaw.org"),
 ]
 REFERRALS = [
-    ("sprc", "atlaw", "Legal research", "Case law and statutes beyond undergraduate needs."),
+    (
+        "sprc",
+        "atlaw",
+        "Legal research",
+        "Case law and statutes beyond undergraduate needs.",
+    ),
     ("ocpl", "atlaw", "Legal forms", "Self-help legal forms and court procedures."),
     ("shs", "ocpl", "Homework help", "Public library homework centre and tutoring."),
     ("phcc", "gcsu", "Marine science", "Specialist marine science collections."),
@@ -154,16 +301,24 @@ class Command(BaseCommand):
             config.listserv_email = "askref-l@askalibrarian.example.org"
             config.save()
             self._seed(helpdesk)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo consortium ready: {Library.objects.count()} libraries, "
-            f"{Queue.objects.count()} queues, {Staff.objects.count()} staff."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo consortium ready: {Library.objects.count()} libraries, "
+                f"{Queue.objects.count()} queues, {Staff.objects.count()} staff."
+            )
+        )
 
     def _seed(self, helpdesk):
         coops = {}
         for code, name, tz in COOPS:
             coops[code], _ = Queue.objects.update_or_create(
-                code=code, defaults={"name": name, "kind": Queue.Kind.COOP, "timezone": tz, "library": None}
+                code=code,
+                defaults={
+                    "name": name,
+                    "kind": Queue.Kind.COOP,
+                    "timezone": tz,
+                    "library": None,
+                },
             )
             self._hours(coops[code], COOP_HOURS[code])
 
@@ -188,7 +343,11 @@ class Command(BaseCommand):
             libraries[code] = library
             queue, _ = Queue.objects.update_or_create(
                 code=code,
-                defaults={"name": f"{name} chat", "kind": Queue.Kind.LOCAL, "library": library},
+                defaults={
+                    "name": f"{name} chat",
+                    "kind": Queue.Kind.LOCAL,
+                    "library": library,
+                },
             )
             self._hours(queue, HOURS_BY_TYPE[kind])
 
@@ -205,15 +364,21 @@ class Command(BaseCommand):
                 defaults={"term_type": term_type, "start_date": start, "end_date": end},
             )
         for name, start, end in HOLIDAYS:
-            Holiday.objects.update_or_create(name=name, defaults={"start_date": start, "end_date": end})
+            Holiday.objects.update_or_create(
+                name=name, defaults={"start_date": start, "end_date": end}
+            )
         for code, reason, start, end in CLOSURES:
-            closure = Closure.objects.filter(library=libraries[code], reason=reason).first()
+            closure = Closure.objects.filter(
+                library=libraries[code], reason=reason
+            ).first()
             closure = closure or Closure(library=libraries[code], reason=reason)
             closure.start_date, closure.end_date = start, end
             services.closure_save(actor=helpdesk, closure=closure)
         for code, subject, name, email in LIAISONS:
             Liaison.objects.update_or_create(
-                library=libraries[code], subject=subject, defaults={"name": name, "email": email}
+                library=libraries[code],
+                subject=subject,
+                defaults={"name": name, "email": email},
             )
         for source, target, subject, notes in REFERRALS:
             ReferralAgreement.objects.update_or_create(
@@ -243,7 +408,11 @@ class Command(BaseCommand):
         for term_type, rows in table.items():
             for weekday, opens, closes in rows:
                 PostedHours.objects.get_or_create(
-                    queue=queue, term_type=term_type, weekday=weekday, opens=opens, closes=closes
+                    queue=queue,
+                    term_type=term_type,
+                    weekday=weekday,
+                    opens=opens,
+                    closes=closes,
                 )
 
     def _staff(self, username, first, last, role, library):
@@ -251,11 +420,17 @@ class Command(BaseCommand):
         if staff is None:
             staff = Staff(username=username)
             staff.set_password(DEMO_PASSWORD)
-        domain = library.website.split("//")[1].strip("/") if library else "askalibrarian.example.org"
+        domain = (
+            library.website.split("//")[1].strip("/")
+            if library
+            else "askalibrarian.example.org"
+        )
         staff.first_name, staff.last_name = first, last
         staff.email = f"{username.split('-')[-1]}@{domain}"
         staff.role, staff.library = role, library
-        staff.display_name = f"{first} from {library.name}" if library else f"{first} from the help desk"
+        staff.display_name = (
+            f"{first} from {library.name}" if library else f"{first} from the help desk"
+        )
         staff.is_active = True
         staff.full_clean()
         staff.save()
