@@ -28,14 +28,21 @@ class PresenceConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=NOT_SIGNED_IN)
+            await self.refuse(NOT_SIGNED_IN, "Sign in to use the desk.")
             return
         if user.role not in Staff.CHAT_ROLES or not user.is_active:
-            await self.close(code=NOT_ALLOWED)
+            await self.refuse(NOT_ALLOWED, "Your role does not staff chat queues.")
             return
         self.staff = user
         await self.accept()
         await self.send_monitoring()
+
+    async def refuse(self, code: int, message: str):
+        """Accept, say why, and close: a browser sees the reason and the code
+        (a refused handshake would only show 1006)."""
+        await self.accept()
+        await self.send_error(message)
+        await self.close(code=code)
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None or len(text_data) > MAX_FRAME_BYTES:

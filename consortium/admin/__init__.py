@@ -310,6 +310,12 @@ class ProblemReportAdmin(ScopedAdmin):
     fields = readonly_fields + ("resolution",)
     actions = ["resolve"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status == ProblemReport.Status.RESOLVED:
+            fields.append("resolution")  # the record of how it was resolved stays
+        return fields
+
     def has_add_permission(self, request):
         # Reports are filed from the desk by the person who had the problem.
         return False

@@ -337,3 +337,20 @@ def test_a_coordinators_library_is_preselected(coord_client, library_a):
     )
     assert form.fields["library"].empty_label is None
     assert list(form.fields["library"].queryset) == [library_a]
+
+
+def test_a_resolved_problem_reports_resolution_cannot_be_erased(
+    client, helpdesk, library_a
+):
+    from consortium import services
+
+    report = services.problem_report_create(
+        actor=StaffFactory(library=library_a), summary="Alerts silent"
+    )
+    services.problem_report_resolve(
+        actor=helpdesk, report_id=report.pk, resolution="Browser setting"
+    )
+    client.force_login(helpdesk)
+    client.post(admin_url(report, "change"), {"resolution": ""})
+    report.refresh_from_db()
+    assert report.resolution == "Browser setting"

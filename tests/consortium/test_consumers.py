@@ -95,8 +95,9 @@ async def test_bad_frames_get_a_clear_error_and_keep_the_socket(
 
 async def test_anonymous_sockets_are_closed():
     ws = await communicator()
-    connected, code = await ws.connect()
-    assert not connected and code == 4401
+    await ws.connect()
+    assert (await ws.receive_json_from())["message"] == "Sign in to use the desk."
+    assert (await ws.receive_output())["code"] == 4401
 
 
 async def test_interns_cannot_monitor_chat_queues(librarian_and_queues):
@@ -104,8 +105,10 @@ async def test_interns_cannot_monitor_chat_queues(librarian_and_queues):
     intern = await database_sync_to_async(StaffFactory)(
         library=local.library, role="intern"
     )
-    connected, code = await (await communicator(intern)).connect()
-    assert not connected and code == 4403
+    ws = await communicator(intern)
+    await ws.connect()
+    assert "does not staff chat queues" in (await ws.receive_json_from())["message"]
+    assert (await ws.receive_output())["code"] == 4403
 
 
 async def test_foreign_origins_are_refused(librarian_and_queues):
