@@ -1,0 +1,143 @@
+"""In a real browser (the machine's Chromium, driven by Playwright): a
+librarian signs in, monitors a queue on the desk, and the "Chat now" button
+embedded on a library's website turns online."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which(CHROMIUM),
+    reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The demo consortium served by Daphne on SQLite in a temporary folder."""
+    var = tmp_path_factory.mktemp("var")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="consortium.settings", ASKTOGETHER_VAR_DIR=str(var)
+    )
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    subprocess.run([*manage, "seed_demo", "-v0"], env=env, cwd=ROOT, check=True)
+    port = free_port()
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "consortium.asgi:application",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    site = tmp_path_factory.mktemp("site")
+    site_port = free_port()
+    (site / "index.html").write_text(
+        "<!doctype html><title>Springfield College Library</title><h1>Library</h1>"
+        '<div data-asktogether-library="sprc"></div>'
+        f'<script src="http://localhost:{port}/widget/embed.js" async></script>'
+    )
+    website = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(site_port), "-b", "127.0.0.1"],
+        cwd=site,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://localhost:{port}/libraries/")
+        wait_for(f"http://127.0.0.1:{site_port}/")
+        yield f"http://localhost:{port}", f"http://127.0.0.1:{site_port}/"
+    finally:
+        for process in (web, website):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def test_monitoring_on_the_desk_turns_the_chat_now_button_online(server, browser):
+    base, website = server
+    patron = browser.new_page()
+    patron.goto(website)
+    button = patron.locator("a.asktogether-chat")
+    button.wait_for()
+    assert button.get_attribute("data-online") == "false"
+    assert "see our hours" in button.inner_text()
+
+    desk = browser.new_page()
+    desk.goto(f"{base}/desk/")
+    assert "/accounts/login/" in desk.url
+    desk.fill("#id_username", "sprc-rob")
+    desk.fill("#id_password", "askdemo-2026")
+    desk.click("button[type=submit]")
+    desk.wait_for_url(f"{base}/desk/")
+    desk.get_by_text("Connected.").wait_for()
+    row = desk.locator("tr", has_text="coop-statewide")
+    row.get_by_role("button", name="Monitor").click()
+    row.locator("button[aria-pressed=true]").wait_for()
+
+    # The status is cached for up to 10 s; the button polls every 30 s.
+    time.sleep(10.5)
+    patron.reload()
+    patron.locator("a.asktogether-chat[data-online=true]").wait_for(timeout=10000)
+    assert "a librarian is online" in patron.locator("a.asktogether-chat").inner_text()
+    hours = browser.new_page()
+    hours.goto(f"{base}/libraries/sprc/")
+    assert "online now" in hours.content()
