@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from chat.models import Conversation, Message
-from consortium.models import ConsortiumSettings, QueueMonitor, Staff
+from consortium import selectors as consortium_selectors
+from consortium.models import Staff
 
 
 def live_monitored_queue_ids(staff: Staff, at: datetime) -> list[int]:
-    timeout = ConsortiumSettings.load().presence_timeout_seconds
     return list(
-        QueueMonitor.objects.filter(
-            staff=staff, last_seen__gt=at - timedelta(seconds=timeout)
-        ).values_list("queue_id", flat=True)
+        consortium_selectors.fresh_monitors(at)
+        .filter(staff=staff)
+        .values_list("queue_id", flat=True)
     )
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from consortium.models import (
     Closure,
     ConsortiumSettings,
     Holiday,
+    Liaison,
     Library,
     PostedHours,
     Queue,
     QueueMonitor,
+    ReferralAgreement,
     Term,
     TermType,
 )
@@ -87,13 +90,20 @@ def queue_is_open(queue: Queue, at: datetime) -> bool:
     )
 
 
-def live_monitors(queue: Queue, at: datetime):
-    timeout = ConsortiumSettings.load().presence_timeout_seconds
+def presence_cutoff(at: datetime) -> datetime:
+    """Heartbeats at or before this instant no longer count as monitoring."""
+    return at - timedelta(seconds=ConsortiumSettings.load().presence_timeout_seconds)
+
+
+def fresh_monitors(at: datetime):
+    """Monitors of active staff whose heartbeat is younger than the timeout."""
     return QueueMonitor.objects.filter(
-        queue=queue,
-        staff__is_active=True,
-        last_seen__gt=at - timedelta(seconds=timeout),
+        staff__is_active=True, last_seen__gt=presence_cutoff(at)
     )
+
+
+def live_monitors(queue: Queue, at: datetime):
+    return fresh_monitors(at).filter(queue=queue)
 
 
 def queue_is_online(queue: Queue, at: datetime) -> bool:
@@ -193,10 +203,6 @@ def posted_hours_table(queue: Queue) -> dict[str, dict[int, list[PostedHours]]]:
 def referral_directory(query: str = ""):
     """Liaisons and referral agreements of every library matching `query`
     (subject, name, library), for referrals from the desk (SPEC C5)."""
-    from django.db.models import Q
-
-    from consortium.models import Liaison, ReferralAgreement
-
     liaisons = Liaison.objects.filter(library__active=True).select_related("library")
     referrals = ReferralAgreement.objects.select_related("from_library", "to_library")
     for word in query.split()[:8]:

@@ -8,7 +8,7 @@ side effects (email, notices) to run after the transaction commits.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -270,11 +270,8 @@ def presence_heartbeat(*, actor: Staff, now: datetime | None = None) -> int:
 
 def presence_expire(*, now: datetime | None = None) -> int:
     """Forget monitors whose heartbeat stopped (closed tab, dead connection)."""
-    now = now or timezone.now()
-    timeout = ConsortiumSettings.load().presence_timeout_seconds
-    deleted, _ = QueueMonitor.objects.filter(
-        last_seen__lte=now - timedelta(seconds=timeout)
-    ).delete()
+    cutoff = selectors.presence_cutoff(now or timezone.now())
+    deleted, _ = QueueMonitor.objects.filter(last_seen__lte=cutoff).delete()
     return deleted
 
 
