@@ -8,6 +8,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -42,6 +44,22 @@ class Conversation(ScopedModel):
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
         MISSED = "missed", "Missed (left before pickup)"
+        TICKET = "ticket", "Email ticket"
+
+    class Resolution(models.TextChoices):
+        ANSWERED = "answered", "Answered"
+        FOLLOWUP_LIBRARY = "followup_library", "Follow Up by Patron's Library"
+        FOLLOWUP_ME = "followup_me", "Follow Up by Me"
+        LOST_CALL = "lost_call", "Lost Call"
+
+    class QuestionType(models.TextChoices):
+        DIRECTIONAL = "directional", "Directional"
+        POLICY_HOURS = "policy_hours", "Policy / hours"
+        ACCOUNT_LOGIN = "account_login", "Account / login"
+        E_RESOURCES = "e_resources", "E-resources / technical"
+        KNOWN_ITEM = "known_item", "Known item"
+        RESEARCH = "research", "Research"
+        OTHER = "other", "Other"
 
     class PatronStatus(models.TextChoices):
         MIDDLE_SCHOOL = "middle_school", "Middle school student"
@@ -95,8 +113,57 @@ class Conversation(ScopedModel):
         related_name="conversations",
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_seq = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The last message before the librarian joined."
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveIntegerField(default=0, editable=False)
+    lang = models.CharField(max_length=2, default="en")
+    # While waiting: since when, and (after a transfer) for whom or which queue.
+    waiting_since = models.DateTimeField(default=timezone.now)
+    transfer_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    transfer_queue = models.ForeignKey(
+        Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    transferred_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    transfer_note = models.TextField(blank=True)
+    # Activity, for abandonment and the idle/silence timers.
+    patron_last_seen = models.DateTimeField(null=True, blank=True)
+    last_patron_at = models.DateTimeField(null=True, blank=True)
+    last_librarian_at = models.DateTimeField(null=True, blank=True)
+    # Wrap-up (SPEC L7).
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    question_type = models.CharField(
+        max_length=16, choices=QuestionType.choices, blank=True
+    )
+    read_scale = models.PositiveSmallIntegerField(
+        "READ scale",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(6)],
+    )
+    bad_patron = models.BooleanField(default=False)
+    bad_patron_reason = models.CharField(max_length=300, blank=True)
+    wrapped_up_at = models.DateTimeField(null=True, blank=True)
+    # The patron's address is kept only as a keyed hash (for blocks), and in
+    # clear only when a librarian captures it for inappropriate use (SPEC L8).
+    patron_ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    patron_ip = models.GenericIPAddressField(null=True, blank=True)
+    transcript_token = models.CharField(
+        max_length=64, unique=True, default=new_patron_token, editable=False
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -104,11 +171,15 @@ class Conversation(ScopedModel):
         ordering = ["-requested_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="waiting")
-                | Q(status="missed")
+                condition=Q(status__in=["waiting", "missed", "ticket"])
                 | Q(librarian__isnull=False),
                 name="conversation_answered_has_librarian",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(read_scale__isnull=True)
+                | Q(read_scale__gte=1, read_scale__lte=6),
+                name="conversation_read_scale_1_to_6",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "requested_at"]),
@@ -117,6 +188,14 @@ class Conversation(ScopedModel):
 
     def __str__(self):
         return f"#{self.pk} {self.library.code}: {self.question[:60]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.WAITING, self.Status.ACTIVE)
+
+    @property
+    def needs_wrapup(self) -> bool:
+        return self.status == self.Status.ENDED and self.wrapped_up_at is None
 
 
 class Message(models.Model):
@@ -157,3 +236,238 @@ class Message(models.Model):
     @property
     def is_internal(self) -> bool:
         return self.sender == self.Sender.NOTE
+
+
+def attachment_path(instance, filename):
+    # The stored name is random: the patron's file name is kept in `name` only.
+    return f"chat/{instance.conversation_id}/{secrets.token_hex(12)}"
+
+
+class Attachment(models.Model):
+    """A file shared in a chat, checked by its content before it is stored."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="attachment"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.name
+
+
+class ChatTimer(models.Model):
+    """A durable deadline of a conversation (SPEC L6). Beat sweeps due rows
+    every second; `fired_at` is claimed with a conditional update, so a timer
+    fires once however many sweeps overlap. Rescheduling a kind resets it."""
+
+    class Kind(models.TextChoices):
+        FALLBACK = "fallback", "Fallback to the co-op"
+        MISSED_RISK = "missed_risk", "Missed-chat risk"
+        WAITING_LONG = "waiting_long", "Waiting over 3 minutes"
+        LIBRARIAN_SILENT = "librarian_silent", "Librarian silent"
+        LONG_CHAT = "long_chat", "Long chat"
+        PATRON_IDLE = "patron_idle", "Patron idle"
+        PATRON_IDLE_CLOSE = "patron_idle_close", "Patron idle: suggest closing"
+        PATRON_GONE = "patron_gone", "Patron left before pickup"
+        SHIFT_END = "shift_end", "Queue closes with the chat open"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="timers"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    alerted_for = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The last activity an idle or silence alert was sent for, so "
+        "one quiet spell gives one alert.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "kind"], name="chat_timer_unique_kind"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(fired_at__isnull=True),
+                name="chat_timer_pending",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} of #{self.conversation_id} at {self.due_at:%H:%M:%S}"
+
+
+class FollowUp(ScopedModel):
+    """A question that continues by email: from the chat follow-up codes or
+    the offline form. The email-ticket work (issue 5) builds its workflow on
+    this record; the conversation stays the one transcript."""
+
+    class Source(models.TextChoices):
+        OFFLINE_FORM = "offline_form", "Offline form"
+        FOLLOWUP_LIBRARY = "followup_library", "Chat: follow up by patron's library"
+        FOLLOWUP_ME = "followup_me", "Chat: follow up by the librarian"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open (unclaimed)"
+        CLAIMED = "claimed", "Claimed"
+        CLOSED = "closed", "Closed"
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="followup"
+    )
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.PROTECT,
+        related_name="followups",
+        help_text="Whose inbox it is in.",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="followups",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    email = models.EmailField()
+    due_at = models.DateTimeField()
+    forwarded_to_helpdesk = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="claimed") | Q(assignee__isnull=False),
+                name="followup_claimed_has_assignee",
+            )
+        ]
+
+    def __str__(self):
+        return f"Follow-up of #{self.conversation_id} ({self.get_status_display()})"
+
+
+class PatronBlock(models.Model):
+    """A patron barred from starting chats for a while (SPEC L8)."""
+
+    ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    email = models.EmailField(blank=True, db_index=True)
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=300)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    helpdesk_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(ip_hash="") | ~Q(email=""),
+                name="patron_block_has_address_or_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"Block until {self.until:%Y-%m-%d}: {self.reason}"
+
+
+class CannedMessage(ScopedModel):
+    """A ready-made message with placeholders (SPEC L4, K6). Global when
+    `library` is empty; a library's message of the same group and title
+    overrides the global one for its patrons. The knowledge base (issue 7)
+    will take this over."""
+
+    class Group(models.TextChoices):
+        GREETING = "greeting", "Greeting"
+        COOP_GREETING = "coop_greeting", "Greeting (co-op librarian)"
+        UPDATE = "update", "Updates"
+        IDLE = "idle", "Patron idle"
+        FOLLOWUP = "followup", "Follow-up"
+        CLOSING = "closing", "Closing"
+        HOURS = "hours", "Hours and referral"
+        INAPPROPRIATE = "inappropriate", "Inappropriate use"
+        CRISIS = "crisis", "Crisis"
+
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_messages",
+    )
+    group = models.CharField(max_length=16, choices=Group.choices)
+    key = models.SlugField(
+        max_length=40,
+        help_text="Identifies the message across libraries, e.g. greeting, "
+        "no_purpose, bad_customer, ip_captured, crisis.",
+    )
+    title = models.CharField(max_length=120)
+    body = models.TextField(
+        help_text="Placeholders: {patron_name}, {librarian_name}, "
+        "{librarian_library}, {library_name}, {library_hours_url}, {library_url}."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    scope_shared = True
+
+    class Meta:
+        ordering = ["group", "position", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "key"], name="canned_key_unique_per_library"
+            ),
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=Q(library__isnull=True),
+                name="canned_key_unique_global",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        from chat.services.safety import PLACEHOLDERS, unknown_placeholders
+
+        unknown = unknown_placeholders(self.body)
+        if unknown:
+            raise ValidationError(
+                {
+                    "body": f"Unknown placeholder {{{unknown[0]}}}. Use one of: "
+                    + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                    + "."
+                }
+            )
+
+
+class BackupCall(models.Model):
+    """A librarian alone on the desk calls for backup (SPEC L12)."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"Backup call by {self.staff} at {self.created_at:%Y-%m-%d %H:%M}"

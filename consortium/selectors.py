@@ -218,3 +218,19 @@ def referral_directory(query: str = ""):
             | Q(to_library__name__icontains=word)
         )
     return liaisons.order_by("subject", "library__name"), referrals.order_by("subject")
+
+
+def queue_closes_at(queue: Queue, at: datetime) -> datetime | None:
+    """When the open interval of `queue` that contains `at` ends, or None when
+    it is not open at `at` (a 24:00 close is the next midnight)."""
+    _require_aware(at)
+    zone = queue.zone
+    local = at.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    for opens, closes in open_intervals(queue, local.date()):
+        if opens <= minute < closes:
+            naive = datetime.combine(local.date(), datetime.min.time()) + timedelta(
+                minutes=closes
+            )
+            return naive.replace(tzinfo=zone)
+    return None

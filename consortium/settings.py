@@ -144,6 +144,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consortium.tasks.long_closures_sweep",
         "schedule": 15 * 60,
     },
+    "chat-timers": {
+        "task": "chat.tasks.timers_fire",
+        "schedule": 1.0,
+        "options": {"expires": 2},
+    },
     "presence-expire": {
         "task": "consortium.tasks.presence_expire",
         "schedule": 30,

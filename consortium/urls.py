@@ -8,11 +8,11 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("chat.urls")),
     path("libraries/", views.library_list, name="library-list"),
     path("libraries/<slug:code>/", views.library_hours, name="library-hours"),
     path("widget/embed.js", views.embed_js, name="widget-embed"),
     path("widget/<slug:code>/status.json", views.widget_status, name="widget-status"),
-    path("desk/", views.desk, name="desk"),
     path("desk/directory/", views.directory, name="directory"),
     path(
         "desk/problem-reports/new/", views.problem_report_new, name="problem-report-new"

@@ -8,23 +8,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from consortium import scoping, selectors, services
+from consortium import selectors, services
 from consortium.models import (
-    Announcement,
     Closure,
     ConsortiumSettings,
     Holiday,
     Library,
     PostedHours,
-    Queue,
-    Staff,
     TermType,
 )
 
@@ -164,27 +160,6 @@ def problem_report_new(request):
         messages.success(request, "Thank you. The help desk has your report.")
         return redirect("problem-report-new")
     return render(request, "consortium/problem_report_form.html", {"form": form})
-
-
-@login_required
-def desk(request):
-    """The librarian's desk: choose the queues to monitor. Live chat joins it
-    with the chat app; this page keeps presence alive with heartbeats."""
-    staff = request.user
-    queues = Queue.objects.active().select_related("library")
-    if not scoping.is_helpdesk(staff):
-        queues = queues.filter(Q(kind=Queue.Kind.COOP) | Q(library_id=staff.library_id))
-    monitoring = set(staff.monitors.values_list("queue_id", flat=True))
-    return render(
-        request,
-        "consortium/desk.html",
-        {
-            "queues": queues,
-            "monitoring": monitoring,
-            "can_chat": staff.role in Staff.CHAT_ROLES,
-            "announcements": Announcement.objects.current()[:5],
-        },
-    )
 
 
 @login_required

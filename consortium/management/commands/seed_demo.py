@@ -403,6 +403,23 @@ class Command(BaseCommand):
                 "details": "Two patrons said the transcript email took over an hour.",
             },
         )
+        self._canned(libraries)
+
+    def _canned(self, libraries):
+        """The global canned messages come with the chat app's migrations; one
+        demo library shows how its own greeting overrides the global one."""
+        from chat.models import CannedMessage
+
+        CannedMessage.objects.update_or_create(
+            library=libraries["sprc"],
+            key="greeting",
+            defaults={
+                "group": CannedMessage.Group.GREETING,
+                "title": "Greeting (Springfield College)",
+                "body": "Hi {patron_name}! I'm {librarian_name} at the Springfield "
+                "College Library. Thanks for your question; let me take a look.",
+            },
+        )
 
     def _hours(self, queue, table):
         for term_type, rows in table.items():

@@ -1,0 +1,132 @@
+"""Realtime payloads of the chat app and how they are published.
+
+Groups on the channel layer:
+  chat.<conversation id>   the patron's sockets of one chat (never notes)
+  staff.<staff id>         every desk socket of one librarian
+  desk                     every desk socket: hints that waiting lists or the
+                           on-duty list changed (each desk re-reads its own)
+  waiting                  sockets of waiting patrons: positions changed
+
+Services publish with `publish_on_commit`, so nothing is pushed for a
+transaction that rolls back; the database stays the source of truth and a
+client that missed a push re-reads it.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.urls import reverse
+
+DESK = "desk"
+WAITING = "waiting"
+
+
+def patron_group(conversation_id: int) -> str:
+    return f"chat.{conversation_id}"
+
+
+def staff_group(staff_id: int) -> str:
+    return f"staff.{staff_id}"
+
+
+def publish_now(group: str, event: dict) -> None:
+    """Send at once, from synchronous code. Prefer `publish_on_commit`."""
+    async_to_sync(get_channel_layer().group_send)(group, event)
+
+
+def publish_on_commit(group: str, event: dict) -> None:
+    transaction.on_commit(lambda: publish_now(group, event))
+
+
+def iso(value):
+    return value.isoformat() if value else None
+
+
+def message_payload(message, *, for_patron: bool) -> dict:
+    attachment = None
+    att = getattr(message, "attachment", None) if message.sender != "system" else None
+    if att is not None:
+        conversation = message.conversation
+        url = (
+            reverse("chat-patron-file", args=[conversation.patron_token, att.pk])
+            if for_patron
+            else reverse("desk-file", args=[conversation.pk, att.pk])
+        )
+        attachment = {
+            "name": att.name,
+            "size": att.size,
+            "content_type": att.content_type,
+            "url": url,
+        }
+    author = None
+    if message.author_id and message.sender in ("librarian", "note"):
+        author = message.author.chat_name
+    return {
+        "seq": message.seq,
+        "sender": message.sender,
+        "body": message.body,
+        "author": author,
+        "client_id": message.client_id,
+        "created_at": iso(message.created_at),
+        "attachment": attachment,
+    }
+
+
+def publish_message(message) -> None:
+    """A new message to the patron (unless it is a note) and to the chat's
+    librarian, after commit."""
+    conversation = message.conversation
+    if message.sender != "note":
+        publish_on_commit(
+            patron_group(conversation.pk),
+            {
+                "type": "chat.message",
+                "message": message_payload(message, for_patron=True),
+            },
+        )
+    if conversation.librarian_id:
+        publish_on_commit(
+            staff_group(conversation.librarian_id),
+            {
+                "type": "chat.message",
+                "conversation": conversation.pk,
+                "message": message_payload(message, for_patron=False),
+            },
+        )
+
+
+def publish_state(conversation) -> None:
+    """The conversation changed: the patron re-reads its state, the librarian
+    its chat, every desk its waiting list."""
+    publish_on_commit(
+        patron_group(conversation.pk),
+        {"type": "chat.state", "conversation": conversation.pk},
+    )
+    for staff_id in {conversation.librarian_id, conversation.transferred_from_id}:
+        if staff_id:
+            publish_on_commit(
+                staff_group(staff_id),
+                {"type": "chat.changed", "conversation": conversation.pk},
+            )
+    publish_waiting_changed()
+
+
+def publish_waiting_changed() -> None:
+    publish_on_commit(DESK, {"type": "desk.waiting"})
+    publish_on_commit(WAITING, {"type": "chat.position"})
+
+
+def publish_alert(
+    staff_ids, *, kind: str, message: str, conversation_id=None, suggestion=None
+) -> None:
+    event = {
+        "type": "desk.alert",
+        "kind": kind,
+        "conversation": conversation_id,
+        "message": message,
+        "suggestion": suggestion,
+    }
+    for staff_id in set(staff_ids):
+        publish_on_commit(staff_group(staff_id), event)

@@ -1,0 +1,431 @@
+"""Writes of a live chat's life: start and route, accept, messages, end,
+transfer. Consumers, views, the admin and tasks all call these.
+
+Every service that changes a conversation locks its row
+(`select_for_update`), so concurrent accepts, transfers and messages are
+serialised per conversation, and publishes its realtime hints after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chat import events, selectors
+from chat.models import ChatTimer, Conversation, Message, PatronBlock
+from chat.services import timers
+from consortium import selectors as consortium_selectors
+from consortium.models import ConsortiumSettings, Library, Queue, Staff
+from consortium.services import DomainError
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class NobodyOnline(DomainError):
+    """No queue that could serve the patron is online: offer the offline form."""
+
+
+class PatronBlocked(DomainError):
+    """The patron's address or email is blocked (SPEC L8)."""
+
+
+def hash_ip(ip: str) -> str:
+    """A keyed hash of a patron's address: enough to block it, not to read it."""
+    if not ip:
+        return ""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def check_not_blocked(*, ip_hash: str = "", email: str = "", now=None) -> None:
+    now = now or timezone.now()
+    q = Q()
+    if ip_hash:
+        q |= Q(ip_hash=ip_hash)
+    if email:
+        q |= Q(email__iexact=email)
+    if q and PatronBlock.objects.filter(q, until__gt=now).exists():
+        raise PatronBlocked(
+            "This service is not available to you at the moment. If you think this "
+            "is a mistake, contact your library."
+        )
+
+
+def _validate_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("A message cannot be empty.")
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise DomainError(
+            f"A message can be at most {MAX_MESSAGE_CHARS} characters; "
+            f"this one has {len(body)}. Split it into shorter messages."
+        )
+    return body
+
+
+def _locked(conversation_id: int) -> Conversation:
+    try:
+        return Conversation.objects.select_for_update().get(pk=conversation_id)
+    except Conversation.DoesNotExist as error:
+        raise DomainError("This chat does not exist.") from error
+
+
+@transaction.atomic
+def conversation_start(
+    *,
+    library: Library,
+    question: str,
+    patron_name: str = "",
+    patron_email: str = "",
+    patron_status: str = Conversation.PatronStatus.PUBLIC,
+    resident: bool = True,
+    referrer_url: str = "",
+    user_agent: str = "",
+    ip: str = "",
+    lang: str = "en",
+    now: datetime | None = None,
+) -> Conversation:
+    """Open a live chat and route it (SPEC L2).
+
+    Local queue online: offered there, and to the library's co-op queues
+    after its fallback delay. Local offline but a co-op queue online: offered
+    to the co-op at once. Nothing online: `NobodyOnline`, nothing stored.
+    A blocked patron gets `PatronBlocked`. The question is stored as message
+    1. Schedules the fallback, missed-risk and waiting-long timers.
+    """
+    now = now or timezone.now()
+    question = (question or "").strip()
+    if not question:
+        raise DomainError("Please type your question.")
+    if len(question) > MAX_MESSAGE_CHARS:
+        raise DomainError(
+            f"Your question can be at most {MAX_MESSAGE_CHARS} characters."
+        )
+    ip_hash = hash_ip(ip)
+    check_not_blocked(ip_hash=ip_hash, email=patron_email.strip(), now=now)
+    local = library.queues.active().local().order_by("code").first()
+    if local is None or not library.active:
+        raise DomainError(f"{library.name} has no chat service.")
+    has_coops = library.coops.exists()
+    if consortium_selectors.queue_is_online(local, now):
+        coop_at = now + timedelta(seconds=library.fallback_delay_seconds)
+    elif any(
+        consortium_selectors.queue_is_online(q, now) for q in library.coops.active()
+    ):
+        coop_at = now
+    else:
+        raise NobodyOnline(
+            "No librarian is online right now. Leave your question and we will "
+            "answer by email."
+        )
+    conversation = Conversation(
+        library=library,
+        queue=local,
+        question=question,
+        patron_name=patron_name.strip()[:120],
+        patron_email=patron_email.strip(),
+        patron_status=patron_status,
+        resident=resident,
+        referrer_url=referrer_url[:1000],
+        user_agent=user_agent[:400],
+        requested_at=now,
+        waiting_since=now,
+        patron_last_seen=now,
+        last_patron_at=now,
+        coop_at=coop_at if has_coops else None,
+        patron_ip_hash=ip_hash,
+        lang="es" if lang == "es" else "en",
+    )
+    conversation.full_clean()
+    conversation.save()
+    _append(conversation, sender=Message.Sender.PATRON, body=question, now=now)
+    config = ConsortiumSettings.load()
+    if has_coops and coop_at > now:
+        timers.schedule(conversation, ChatTimer.Kind.FALLBACK, coop_at)
+    timers.schedule_waiting(conversation, config, now)
+    events.publish_waiting_changed()
+    return conversation
+
+
+@transaction.atomic
+def conversation_accept(
+    *, conversation_id: int, actor: Staff, now: datetime | None = None
+) -> Conversation:
+    """`actor` picks up a waiting chat. Locks the conversation row, so when
+    several librarians accept at once exactly one wins; the others get a
+    `DomainError` saying another librarian has it. Cancels the waiting timers
+    and arms the active-chat ones; tells the patron and every desk."""
+    now = now or timezone.now()
+    conversation = _locked(conversation_id)
+    if conversation.status != Conversation.Status.WAITING:
+        raise DomainError("Another librarian has already picked up this chat.")
+    if not selectors.acceptable_by(actor, now).filter(pk=conversation.pk).exists():
+        raise DomainError("This chat is not on a queue you monitor.")
+    if selectors.active_chat_count(actor) >= actor.max_chats:
+        raise DomainError(f"You already have {actor.max_chats} chats open, your limit.")
+    conversation.status = Conversation.Status.ACTIVE
+    conversation.librarian = actor
+    conversation.accepted_at = conversation.accepted_at or now
+    conversation.accepted_seq = conversation.last_seq
+    conversation.last_librarian_at = now
+    conversation.transfer_to = None
+    conversation.transfer_queue = None
+    conversation.save(
+        update_fields=[
+            "status",
+            "librarian",
+            "accepted_at",
+            "accepted_seq",
+            "last_librarian_at",
+            "transfer_to",
+            "transfer_queue",
+        ]
+    )
+    _append(
+        conversation,
+        sender=Message.Sender.SYSTEM,
+        body=f"{actor.chat_name} joined the chat.",
+        now=now,
+    )
+    timers.schedule_active(conversation, ConsortiumSettings.load(), now, actor)
+    events.publish_state(conversation)
+    return conversation
+
+
+@transaction.atomic
+def message_post(
+    *,
+    conversation_id: int,
+    sender: str,
+    body: str,
+    client_id: str = "",
+    author: Staff | None = None,
+    now: datetime | None = None,
+) -> tuple[Message, bool]:
+    """Store a message and give it the next sequence number; returns the
+    message and whether it is new. A message resent with the same `client_id`
+    is stored once (the stored one is returned). Locks the conversation row;
+    publishes the message after commit."""
+    body = _validate_body(body)
+    if len(client_id) > 64:
+        raise DomainError("client_id can be at most 64 characters.")
+    if sender not in Message.Sender.values or sender == Message.Sender.SYSTEM:
+        raise DomainError("Unknown sender.")
+    conversation = _locked(conversation_id)
+    if client_id:
+        existing = conversation.messages.filter(client_id=client_id).first()
+        if existing:
+            return existing, False
+    if not conversation.is_open:
+        raise DomainError("This chat has ended.")
+    if sender in (Message.Sender.LIBRARIAN, Message.Sender.NOTE):
+        if author is None or conversation.librarian_id != author.pk:
+            raise DomainError("Only the librarian who has this chat can write in it.")
+    now = now or timezone.now()
+    message = _append(
+        conversation,
+        sender=sender,
+        body=body,
+        client_id=client_id,
+        author=author,
+        now=now,
+    )
+    return message, True
+
+
+def conversation_patron_seen(*, conversation_id: int, now=None) -> None:
+    """The patron's socket is alive (connect, heartbeat). No lock: a single
+    column, last writer wins."""
+    Conversation.objects.filter(pk=conversation_id).update(
+        patron_last_seen=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def conversation_end(
+    *, conversation_id: int, actor: Staff | None = None, now: datetime | None = None
+) -> Conversation:
+    """End a chat: by the patron (`actor` None) or its librarian. A chat that
+    was never picked up is recorded as missed. The librarian's wrap-up is
+    still due. Cancels the timers; locks the row."""
+    now = now or timezone.now()
+    conversation = _locked(conversation_id)
+    if actor is not None and conversation.librarian_id != actor.pk:
+        raise DomainError("Only the librarian who has this chat can end it.")
+    if not conversation.is_open:
+        return conversation
+    if conversation.status == Conversation.Status.WAITING:
+        conversation.status = Conversation.Status.MISSED
+        text = "The patron left before a librarian joined."
+    else:
+        conversation.status = Conversation.Status.ENDED
+        who = actor.chat_name if actor else "The patron"
+        text = f"{who} ended the chat."
+    conversation.ended_at = now
+    conversation.save(update_fields=["status", "ended_at"])
+    _append(conversation, sender=Message.Sender.SYSTEM, body=text, now=now)
+    timers.cancel(conversation)
+    events.publish_state(conversation)
+    return conversation
+
+
+def conversations_abandon_sweep(*, now: datetime | None = None) -> int:
+    """Waiting chats whose patron has been gone longer than the presence
+    timeout (closed tab, dead connection) are recorded as missed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=ConsortiumSettings.load().presence_timeout_seconds)
+    gone = Conversation.objects.waiting().filter(patron_last_seen__lt=cutoff)
+    count = 0
+    for conversation_id in gone.values_list("pk", flat=True):
+        with transaction.atomic():
+            conversation = _locked(conversation_id)
+            if (
+                conversation.status != Conversation.Status.WAITING
+                or conversation.patron_last_seen >= cutoff
+            ):
+                continue
+        conversation = conversation_end(conversation_id=conversation_id, now=now)
+        events.publish_alert(
+            selectors.librarians_who_could_take(conversation, now),
+            kind="missed",
+            conversation_id=conversation_id,
+            message=f"Missed: a patron of {conversation.library.name} left after "
+            "waiting without a librarian.",
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def conversation_transfer(
+    *,
+    conversation_id: int,
+    actor: Staff,
+    note: str,
+    to_librarian_id: int | None = None,
+    to_queue_id: int | None = None,
+    now: datetime | None = None,
+) -> Conversation:
+    """Hand an active chat to a named online librarian or to a queue (SPEC
+    L5). The chat waits for the receiver, who sees the note and the whole
+    history; the sender loses it at once and cannot pick it up again from
+    the waiting list. Locks the row; alerts the receiver(s)."""
+    now = now or timezone.now()
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("Add a note for the librarian who takes over.")
+    if len(note) > 1000:
+        raise DomainError("A transfer note can be at most 1000 characters.")
+    if (to_librarian_id is None) == (to_queue_id is None):
+        raise DomainError("Choose one librarian or one queue to transfer to.")
+    conversation = _locked(conversation_id)
+    if conversation.librarian_id != actor.pk:
+        raise DomainError("Only the librarian who has this chat can transfer it.")
+    if conversation.status != Conversation.Status.ACTIVE:
+        raise DomainError("Only an active chat can be transferred.")
+    online = consortium_selectors.fresh_monitors(now)
+    if to_librarian_id is not None:
+        target = Staff.objects.filter(
+            pk=to_librarian_id, is_active=True, role__in=Staff.CHAT_ROLES
+        ).first()
+        if target is None or target.pk == actor.pk:
+            raise DomainError("Choose another librarian to transfer to.")
+        if not online.filter(staff=target).exists():
+            raise DomainError(f"{target.chat_name} is not online.")
+        destination = target.chat_name
+        recipients = [target.pk]
+    else:
+        target = Queue.objects.filter(pk=to_queue_id, active=True).first()
+        if target is None:
+            raise DomainError("No such queue.")
+        if not consortium_selectors.queue_is_online(target, now):
+            raise DomainError(f"{target.name} is offline; choose another queue.")
+        destination = target.name
+        recipients = [
+            pk
+            for pk in online.filter(queue=target).values_list("staff_id", flat=True)
+            if pk != actor.pk
+        ]
+    conversation.status = Conversation.Status.WAITING
+    conversation.librarian = None
+    conversation.transferred_from = actor
+    conversation.transfer_to = target if to_librarian_id is not None else None
+    conversation.transfer_queue = target if to_queue_id is not None else None
+    conversation.transfer_note = note
+    conversation.waiting_since = now
+    conversation.save(
+        update_fields=[
+            "status",
+            "librarian",
+            "transferred_from",
+            "transfer_to",
+            "transfer_queue",
+            "transfer_note",
+            "waiting_since",
+        ]
+    )
+    _append(
+        conversation,
+        sender=Message.Sender.NOTE,
+        body=f"Transfer note from {actor.chat_name}: {note}",
+        author=actor,
+        now=now,
+    )
+    _append(
+        conversation,
+        sender=Message.Sender.SYSTEM,
+        body=f"{actor.chat_name} transferred the chat to {destination}. "
+        "Please wait a moment.",
+        now=now,
+    )
+    timers.cancel(conversation)
+    timers.schedule_waiting(conversation, ConsortiumSettings.load(), now)
+    events.publish_state(conversation)
+    events.publish_on_commit(
+        events.staff_group(actor.pk),
+        {"type": "chat.changed", "conversation": conversation.pk},
+    )
+    events.publish_alert(
+        recipients,
+        kind="transfer",
+        conversation_id=conversation.pk,
+        message=f"{actor.chat_name} transfers a chat from "
+        f"{conversation.library.name} to you: {note}",
+    )
+    return conversation
+
+
+def _append(conversation, *, sender, body, now, client_id="", author=None) -> Message:
+    """Next sequence number under the caller's lock of the conversation row;
+    also records who was last active, for the idle and silence timers."""
+    conversation.last_seq += 1
+    changes = {"last_seq": conversation.last_seq}
+    if sender == Message.Sender.PATRON:
+        changes["last_patron_at"] = conversation.last_patron_at = now
+        changes["patron_last_seen"] = conversation.patron_last_seen = now
+    elif sender == Message.Sender.LIBRARIAN:
+        changes["last_librarian_at"] = conversation.last_librarian_at = now
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                seq=conversation.last_seq,
+                sender=sender,
+                body=body,
+                client_id=client_id,
+                author=author,
+                created_at=now,
+            )
+    except IntegrityError as error:
+        raise DomainError("This message was already stored.") from error
+    message.conversation = conversation
+    events.publish_message(message)
+    return message

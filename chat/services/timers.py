@@ -1,0 +1,262 @@
+"""Durable chat timers (SPEC L6): rows in `ChatTimer`, swept every second.
+
+A sweep claims each due timer with a conditional update inside a transaction
+and runs its handler in the same transaction: a timer fires once however
+many sweeps overlap, and a worker that dies mid-handler rolls the claim back,
+so the next sweep fires it. Timers that depend on activity (idle patron,
+silent librarian) are not rewritten on every message: when one comes due its
+handler reads the activity columns and re-arms itself if the deadline moved.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat import events, selectors
+from chat.models import ChatTimer, Conversation
+from consortium import selectors as consortium_selectors
+from consortium.models import ConsortiumSettings, QueueMonitor
+
+Kind = ChatTimer.Kind
+WAITING_KINDS = (Kind.FALLBACK, Kind.MISSED_RISK, Kind.WAITING_LONG)
+
+
+def schedule(conversation: Conversation, kind: str, due_at: datetime) -> None:
+    ChatTimer.objects.update_or_create(
+        conversation=conversation,
+        kind=kind,
+        defaults={"due_at": due_at, "fired_at": None, "alerted_for": None},
+    )
+
+
+def cancel(conversation: Conversation) -> None:
+    ChatTimer.objects.filter(conversation=conversation, fired_at__isnull=True).delete()
+
+
+def schedule_waiting(conversation, config: ConsortiumSettings, now) -> None:
+    since = conversation.waiting_since
+    schedule(
+        conversation, Kind.MISSED_RISK, since + timedelta(seconds=config.pickup_seconds)
+    )
+    schedule(
+        conversation,
+        Kind.WAITING_LONG,
+        since + timedelta(seconds=config.waiting_highlight_seconds),
+    )
+
+
+def schedule_active(conversation, config: ConsortiumSettings, now, librarian) -> None:
+    ChatTimer.objects.filter(conversation=conversation, kind__in=WAITING_KINDS).delete()
+    schedule(
+        conversation,
+        Kind.LONG_CHAT,
+        conversation.accepted_at + timedelta(minutes=config.long_chat_minutes),
+    )
+    schedule(
+        conversation,
+        Kind.LIBRARIAN_SILENT,
+        now + timedelta(seconds=config.librarian_silence_seconds),
+    )
+    schedule(
+        conversation,
+        Kind.PATRON_IDLE,
+        max(conversation.last_patron_at or now, now)
+        + timedelta(minutes=config.patron_idle_minutes),
+    )
+    closes = _service_closes_at(conversation, librarian, now)
+    if closes:
+        schedule(conversation, Kind.SHIFT_END, closes)
+
+
+def _service_closes_at(conversation, librarian, now):
+    """When the last queue through which `librarian` serves this chat closes."""
+    queue_ids = set(
+        QueueMonitor.objects.filter(staff=librarian).values_list("queue_id", flat=True)
+    )
+    candidates = [conversation.queue, *conversation.library.coops.active()]
+    closes = [
+        consortium_selectors.queue_closes_at(q, now)
+        for q in candidates
+        if q.pk in queue_ids
+    ]
+    closes = [c for c in closes if c]
+    return max(closes) if closes else None
+
+
+def _rearm(timer: ChatTimer, due_at: datetime, alerted_for=None) -> None:
+    ChatTimer.objects.filter(pk=timer.pk).update(
+        due_at=due_at, fired_at=None, alerted_for=alerted_for or timer.alerted_for
+    )
+
+
+# --- Handlers: run inside the claiming transaction ------------------------------
+
+
+def _fallback(timer, conversation, config, now):
+    if conversation.status == Conversation.Status.WAITING:
+        events.publish_waiting_changed()
+
+
+def _missed_risk(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.WAITING:
+        return
+    events.publish_waiting_changed()
+    events.publish_alert(
+        selectors.librarians_who_could_take(conversation, now),
+        kind="missed_risk",
+        conversation_id=conversation.pk,
+        message=f"A patron of {conversation.library.name} has waited "
+        f"{config.pickup_seconds} s. Pick up now to avoid a missed chat.",
+    )
+
+
+def _waiting_long(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.WAITING:
+        return
+    events.publish_waiting_changed()
+    minutes = config.waiting_highlight_seconds // 60
+    events.publish_alert(
+        selectors.librarians_who_could_take(conversation, now, include_busy=True),
+        kind="waiting_long",
+        conversation_id=conversation.pk,
+        message=f"A patron of {conversation.library.name} has waited over "
+        f"{minutes} minutes. If you are already chatting, please take this one "
+        "too.",
+    )
+
+
+def _quiet_spell(timer, conversation, now, since, interval) -> bool:
+    """Whether to alert for a quiet spell that began at `since`; re-arms the
+    timer for the next check either way."""
+    if since is None:
+        return False
+    due = since + interval
+    if now < due:
+        _rearm(timer, due)
+        return False
+    if timer.alerted_for == since:
+        _rearm(timer, now + interval)
+        return False
+    _rearm(timer, now + interval, alerted_for=since)
+    return True
+
+
+def _librarian_silent(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.ACTIVE:
+        return
+    interval = timedelta(seconds=config.librarian_silence_seconds)
+    since = max(conversation.last_librarian_at or now, conversation.accepted_at)
+    patron_present = conversation.patron_last_seen and (
+        conversation.patron_last_seen
+        > now - timedelta(seconds=config.presence_timeout_seconds)
+    )
+    if _quiet_spell(timer, conversation, now, since, interval) and patron_present:
+        events.publish_alert(
+            [conversation.librarian_id],
+            kind="librarian_silent",
+            conversation_id=conversation.pk,
+            message=f"You have not written for {interval.seconds // 60} minutes. "
+            "Send the patron an update.",
+            suggestion="Still searching… thank you for waiting.",
+        )
+
+
+def _long_chat(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.ACTIVE:
+        return
+    events.publish_alert(
+        [conversation.librarian_id],
+        kind="long_chat",
+        conversation_id=conversation.pk,
+        message=f"This chat has lasted {config.long_chat_minutes} minutes. Consider "
+        "offering to follow up by email.",
+        suggestion="This question deserves a closer look. May I follow up by email? "
+        "If so, please type your email address.",
+    )
+
+
+def _patron_idle(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.ACTIVE:
+        return
+    interval = timedelta(minutes=config.patron_idle_minutes)
+    since = conversation.last_patron_at
+    if _quiet_spell(timer, conversation, now, since, interval):
+        events.publish_alert(
+            [conversation.librarian_id],
+            kind="patron_idle",
+            conversation_id=conversation.pk,
+            message=f"The patron has not written for {config.patron_idle_minutes} "
+            "minutes.",
+            suggestion="Are you still there?",
+        )
+        schedule(conversation, Kind.PATRON_IDLE_CLOSE, since + 2 * interval)
+
+
+def _patron_idle_close(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.ACTIVE:
+        return
+    interval = timedelta(minutes=config.patron_idle_minutes)
+    if conversation.last_patron_at and conversation.last_patron_at + 2 * interval > now:
+        return  # the patron came back
+    events.publish_alert(
+        [conversation.librarian_id],
+        kind="patron_idle_close",
+        conversation_id=conversation.pk,
+        message="Still no answer from the patron. Send a closing message and end "
+        "the chat.",
+        suggestion="I haven't heard from you in a while, so I will close this chat "
+        "now. Please come back any time you have a question!",
+    )
+
+
+def _shift_end(timer, conversation, config, now):
+    if conversation.status != Conversation.Status.ACTIVE:
+        return
+    events.publish_alert(
+        [conversation.librarian_id],
+        kind="shift_end",
+        conversation_id=conversation.pk,
+        message="Your queue has closed and this chat is still open. Finish it "
+        "quickly, transfer it, or continue by email.",
+    )
+
+
+HANDLERS = {
+    Kind.FALLBACK: _fallback,
+    Kind.MISSED_RISK: _missed_risk,
+    Kind.WAITING_LONG: _waiting_long,
+    Kind.LIBRARIAN_SILENT: _librarian_silent,
+    Kind.LONG_CHAT: _long_chat,
+    Kind.PATRON_IDLE: _patron_idle,
+    Kind.PATRON_IDLE_CLOSE: _patron_idle_close,
+    Kind.SHIFT_END: _shift_end,
+}
+
+
+def timers_fire(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Fire every timer due at `now`; returns how many fired. Safe to run
+    concurrently and twice: each timer is claimed before its handler runs."""
+    now = now or timezone.now()
+    config = ConsortiumSettings.load()
+    due = list(
+        ChatTimer.objects.filter(fired_at__isnull=True, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", "due_at")[:limit]
+    )
+    fired = 0
+    for pk, due_at in due:
+        with transaction.atomic():
+            claimed = ChatTimer.objects.filter(
+                pk=pk, fired_at__isnull=True, due_at=due_at
+            ).update(fired_at=now)
+            if not claimed:
+                continue
+            timer = ChatTimer.objects.select_related(
+                "conversation__library", "conversation__queue"
+            ).get(pk=pk)
+            HANDLERS[timer.kind](timer, timer.conversation, config, now)
+            fired += 1
+    return fired

@@ -1,0 +1,124 @@
+"""Timed and after-commit jobs of the chat app. Each takes ids, re-reads the
+rows, and is safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from chat import selectors, services
+from chat.models import BackupCall, Conversation
+from consortium.models import ConsortiumSettings, Staff
+
+
+@shared_task(acks_late=True)
+def timers_fire() -> int:
+    """Beat runs this every second: due chat timers, then abandoned chats."""
+    return services.timers_fire() + services.conversations_abandon_sweep()
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_transcript_email(conversation_id: int, email: str) -> bool:
+    """Email a chat's transcript (the patron's view, no notes) to `email`."""
+    conversation = (
+        Conversation.objects.select_related("library", "librarian")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if conversation is None:
+        return False
+    context = {
+        "conversation": conversation,
+        "messages": selectors.messages_after(conversation, 0, include_notes=False),
+        "config": ConsortiumSettings.load(),
+        "site_url": settings.SITE_URL.rstrip("/"),
+    }
+    mail = EmailMultiAlternatives(
+        subject=f"Your chat with {conversation.library.name}",
+        body=render_to_string("chat/email/transcript.txt", context),
+        to=[email],
+    )
+    mail.attach_alternative(
+        render_to_string("chat/email/transcript.html", context), "text/html"
+    )
+    mail.send()
+    return True
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_backup_call(call_id: int) -> bool:
+    """Email a backup call to the help desk and the listserv, once."""
+    claimed = BackupCall.objects.filter(pk=call_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    call = BackupCall.objects.select_related("staff__library").get(pk=call_id)
+    config = ConsortiumSettings.load()
+    online = selectors.on_duty()
+    try:
+        send_mail(
+            subject=f"[{config.name}] Backup needed on the desk: {call.staff.chat_name}",
+            message=render_to_string(
+                "chat/email/backup_call.txt",
+                {"call": call, "online": online, "config": config},
+            ),
+            from_email=None,
+            recipient_list=[config.helpdesk_email, config.listserv_email],
+        )
+    except Exception:
+        BackupCall.objects.filter(pk=call_id).update(notified_at=None)
+        raise
+    return True
+
+
+NOTICES = {
+    "ip_captured": "IP captured in a chat of {library}",
+    "block": "Patron blocked after a chat of {library}",
+}
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_helpdesk_notice(kind: str, conversation_id: int, actor_id: int) -> bool:
+    """Tell the help desk about an inappropriate-use action (SPEC L8), once per
+    kind and chat."""
+    key = f"helpdesk-notice:{kind}:{conversation_id}"
+    if not cache.add(key, 1, 7 * 24 * 3600):
+        return False
+    conversation = Conversation.objects.select_related("library").get(
+        pk=conversation_id
+    )
+    actor = Staff.objects.get(pk=actor_id)
+    config = ConsortiumSettings.load()
+    try:
+        send_mail(
+            subject=f"[{config.name}] "
+            + NOTICES[kind].format(library=conversation.library.name),
+            message=render_to_string(
+                "chat/email/helpdesk_notice.txt",
+                {
+                    "kind": kind,
+                    "conversation": conversation,
+                    "actor": actor,
+                    "block": conversation.patronblock_set.order_by("-pk").first(),
+                    "admin_url": settings.SITE_URL.rstrip("/")
+                    + f"/admin/chat/conversation/{conversation.pk}/change/",
+                },
+            ),
+            from_email=None,
+            recipient_list=[config.helpdesk_email],
+        )
+    except Exception:
+        cache.delete(key)
+        raise
+    return True

@@ -1,0 +1,83 @@
+from django.urls import path
+
+from chat import views
+
+urlpatterns = [
+    path("chat/<slug:code>/", views.chat_page, name="chat-page"),
+    path("chat/<slug:code>/start", views.chat_start, name="chat-start"),
+    path("chat/<slug:code>/offline", views.chat_offline, name="chat-offline"),
+    path("chat/c/<str:token>/state", views.patron_state, name="chat-patron-state"),
+    path(
+        "chat/c/<str:token>/messages",
+        views.patron_messages,
+        name="chat-patron-messages",
+    ),
+    path(
+        "chat/c/<str:token>/files", views.patron_file_upload, name="chat-patron-upload"
+    ),
+    path(
+        "chat/c/<str:token>/files/<int:attachment_id>",
+        views.patron_file,
+        name="chat-patron-file",
+    ),
+    path("chat/c/<str:token>/end", views.patron_end, name="chat-patron-end"),
+    path("chat/transcript/<str:token>/", views.transcript, name="chat-transcript"),
+    path(
+        "chat/transcript/<str:token>/email",
+        views.transcript_email,
+        name="chat-transcript-email",
+    ),
+    path("desk/", views.desk, name="desk"),
+    path("desk/api/on-duty", views.desk_on_duty, name="desk-on-duty"),
+    path("desk/api/backup", views.desk_backup, name="desk-backup"),
+    path(
+        "desk/api/conversations/<int:conversation_id>",
+        views.desk_detail,
+        name="desk-detail",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/transfer",
+        views.desk_transfer,
+        name="desk-transfer",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/end",
+        views.desk_end,
+        name="desk-end",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/wrapup",
+        views.desk_wrapup,
+        name="desk-wrapup",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/files",
+        views.desk_file_upload,
+        name="desk-upload",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/files/<int:attachment_id>",
+        views.desk_file,
+        name="desk-file",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/canned",
+        views.desk_canned,
+        name="desk-canned",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/inappropriate",
+        views.desk_inappropriate,
+        name="desk-inappropriate",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/crisis",
+        views.desk_crisis,
+        name="desk-crisis",
+    ),
+    path(
+        "desk/api/conversations/<int:conversation_id>/block",
+        views.desk_block,
+        name="desk-block",
+    ),
+]
