@@ -1,56 +1,18 @@
 """Starting, routing and accepting chats; messages with sequence numbers."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 
 from chat import selectors, services
 from chat.models import Conversation, Message
-from consortium import services as consortium_services
 from consortium.services import DomainError
-from tests.consortium.factories import (
-    CoopQueueFactory,
-    HoursFactory,
-    LibraryFactory,
-    QueueFactory,
-    StaffFactory,
-)
+from tests.chat.conftest import NOW, monitor, open_all_week, start
+from tests.consortium.factories import LibraryFactory, QueueFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
-
-
-def open_all_week(queue):
-    for day in range(7):
-        HoursFactory(queue=queue, weekday=day, opens=0, closes=24 * 60)
-    return queue
-
-
-@pytest.fixture
-def setup():
-    library = LibraryFactory(code="home", fallback_delay_seconds=15)
-    local = open_all_week(QueueFactory(library=library))
-    coop = open_all_week(CoopQueueFactory(code="coop-state"))
-    library.coops.add(coop)
-    local_librarian = StaffFactory(library=library)
-    coop_librarian = StaffFactory(library=LibraryFactory(code="away"))
-    return library, local, coop, local_librarian, coop_librarian
-
-
-def monitor(staff, queue, at=NOW):
-    consortium_services.queue_monitor_start(actor=staff, queue_id=queue.pk, now=at)
-
-
-def start(library, **kwargs):
-    return services.conversation_start(
-        library=library,
-        question=kwargs.pop("question", "Where are the books?"),
-        now=NOW,
-        **kwargs,
-    )
 
 
 def test_local_online_offers_locally_then_to_the_coop_after_the_delay(setup):
