@@ -40,9 +40,14 @@ def form_error(form) -> JsonResponse:
 
 
 def read_json(request) -> dict:
-    """The request's JSON object body, or a ValueError with a reason."""
+    """The request's JSON object body, or a ValueError with a reason. An
+    empty body is an empty object."""
     if request.content_type != "application/json":
-        raise ValueError("Send the data as JSON (Content-Type: application/json).")
+        if request.POST or request.FILES:
+            raise ValueError("Send the data as JSON (Content-Type: application/json).")
+        return {}
+    if not request.body:
+        return {}
     try:
         data = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -52,19 +57,21 @@ def read_json(request) -> dict:
     return data
 
 
-def json_endpoint(view):
-    """Parse the JSON body into `request.json` and turn domain errors into
-    400 answers, for every JSON endpoint alike."""
+def json_endpoint(view=None, *, files: bool = False):
+    """Parse the JSON body into `request.json` (or take a multipart upload
+    when `files`) and turn domain errors into 400 answers, for every JSON
+    endpoint alike."""
+    if view is None:
+        return lambda v: json_endpoint(v, files=files)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method == "POST" and not request.FILES and request.body:
+        request.json = {}
+        if request.method == "POST" and not files:
             try:
                 request.json = read_json(request)
             except ValueError as exc:
                 return error(str(exc))
-        else:
-            request.json = {}
         try:
             return view(request, *args, **kwargs)
         except services.DomainError as exc:
@@ -154,10 +161,18 @@ class PatronForm(forms.Form):
         data = dict(data)
         # JSON gives real booleans; a missing residency means resident.
         data["resident"] = data.get("resident", True) not in (False, "false", "no", 0)
-        for key, value in list(data.items()):
-            if key != "resident" and value is not None and not isinstance(value, str):
-                data[key] = ["not text"]  # fails validation with a clear message
+        self.not_text = [
+            key
+            for key, value in data.items()
+            if key != "resident" and value is not None and not isinstance(value, str)
+        ]
         super().__init__(data, **kwargs)
+
+    def clean(self):
+        for key in self.not_text:
+            if key in self.fields:
+                self.add_error(key, "Send this as text.")
+        return super().clean()
 
     def service_kwargs(self, request) -> dict:
         data = self.cleaned_data
@@ -263,8 +278,10 @@ def _patron_conversation(token: str) -> Conversation:
     return conversation
 
 
-def patron_view(view):
+def patron_view(view=None, *, files: bool = False):
     """Resolve the patron token; an unknown one is a JSON 404."""
+    if view is None:
+        return lambda v: patron_view(v, files=files)
 
     @wraps(view)
     def wrapper(request, token, *args, **kwargs):
@@ -274,7 +291,7 @@ def patron_view(view):
             return error("This chat does not exist or has expired.", 404)
         return view(request, conversation, *args, **kwargs)
 
-    return csrf_exempt(json_endpoint(wrapper))
+    return csrf_exempt(json_endpoint(wrapper, files=files))
 
 
 @require_GET
@@ -342,7 +359,7 @@ def _upload(request, conversation, *, sender, author=None):
 
 
 @require_POST
-@patron_view
+@patron_view(files=True)
 def patron_file_upload(request, conversation):
     if not conversation.is_open:
         return error("This chat has ended.", 409)
@@ -521,8 +538,10 @@ def desk(request):
     )
 
 
-def staff_api(view):
+def staff_api(view=None, *, files: bool = False):
     """Signed-in chat staff only (JSON 401/403), with the JSON body parsed."""
+    if view is None:
+        return lambda v: staff_api(v, files=files)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -533,7 +552,7 @@ def staff_api(view):
             return error("Your role does not staff live chat.", 403)
         return view(request, *args, **kwargs)
 
-    return json_endpoint(wrapper)
+    return json_endpoint(wrapper, files=files)
 
 
 def _desk_conversation(request, conversation_id: int) -> Conversation:
@@ -547,7 +566,10 @@ def _desk_conversation(request, conversation_id: int) -> Conversation:
     return conversation
 
 
-def desk_conversation_view(view):
+def desk_conversation_view(view=None, *, files: bool = False):
+    if view is None:
+        return lambda v: desk_conversation_view(v, files=files)
+
     @wraps(view)
     def wrapper(request, conversation_id, *args, **kwargs):
         try:
@@ -556,7 +578,7 @@ def desk_conversation_view(view):
             return error("No such chat, or it is not yours.", 404)
         return view(request, conversation, *args, **kwargs)
 
-    return staff_api(wrapper)
+    return staff_api(wrapper, files=files)
 
 
 def _detail(request, conversation_id: int) -> JsonResponse:
@@ -655,7 +677,7 @@ def desk_wrapup(request, conversation):
 
 
 @require_POST
-@desk_conversation_view
+@desk_conversation_view(files=True)
 def desk_file_upload(request, conversation):
     return _upload(
         request, conversation, sender=Message.Sender.LIBRARIAN, author=request.user
