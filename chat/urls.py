@@ -4,6 +4,7 @@ from chat import views
 
 urlpatterns = [
     path("chat/<slug:code>/", views.chat_page, name="chat-page"),
+    path("widget/demo/<slug:code>/", views.demo_site, name="widget-demo"),
     path("chat/<slug:code>/start", views.chat_start, name="chat-start"),
     path("chat/<slug:code>/offline", views.chat_offline, name="chat-offline"),
     path("chat/c/<str:token>/state", views.patron_state, name="chat-patron-state"),

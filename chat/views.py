@@ -397,6 +397,20 @@ def patron_end(request, conversation):
     return JsonResponse({"state": selectors.patron_state(conversation)})
 
 
+@require_GET
+def demo_site(request, code: str):
+    """A stand-in for a member library's website with its embed snippet, so
+    the widget can be tried as patrons meet it."""
+    from consortium.admin import embed_snippet
+
+    library = get_object_or_404(Library, code=code, active=True)
+    return render(
+        request,
+        "chat/demo_site.html",
+        {"library": library, "snippet": embed_snippet(library)},
+    )
+
+
 # --- Transcripts (SPEC L10) ---------------------------------------------------------------
 
 

@@ -127,6 +127,9 @@ class Command(BaseCommand):
             f"  Admin             {base}/admin/",
             f"  Libraries & hours {base}/libraries/",
             f"  Librarian desk    {base}/desk/",
+            f"  Patron's view     {base}/widget/demo/sprc/  (a library site with the "
+            "chat widget)",
+            f"  Hosted chat page  {base}/chat/sprc/",
             f"  Health            {base}/healthz",
             f"  Database          {db}",
             f"  Redis             {settings.REDIS_URL}{' (embedded)' if embedded else ''}",
