@@ -20,6 +20,7 @@ from django.utils import timezone
 from chat import events, selectors
 from chat.models import ChatTimer, Conversation, Message, PatronBlock
 from chat.services import timers
+from chat.texts import system_text
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, Library, Queue, Staff
 from consortium.services import DomainError
@@ -191,7 +192,7 @@ def conversation_accept(
     _append(
         conversation,
         sender=Message.Sender.SYSTEM,
-        body=f"{actor.chat_name} joined the chat.",
+        body=system_text("joined", conversation.lang, name=actor.chat_name),
         now=now,
     )
     timers.schedule_active(conversation, ConsortiumSettings.load(), now, actor)
@@ -263,11 +264,14 @@ def conversation_end(
         return conversation
     if conversation.status == Conversation.Status.WAITING:
         conversation.status = Conversation.Status.MISSED
-        text = "The patron left before a librarian joined."
+        text = system_text("left_before_pickup", conversation.lang)
     else:
         conversation.status = Conversation.Status.ENDED
-        who = actor.chat_name if actor else "The patron"
-        text = f"{who} ended the chat."
+        text = (
+            system_text("librarian_ended", conversation.lang, name=actor.chat_name)
+            if actor
+            else system_text("patron_ended", conversation.lang)
+        )
     conversation.ended_at = now
     conversation.save(update_fields=["status", "ended_at"])
     _append(conversation, sender=Message.Sender.SYSTEM, body=text, now=now)
@@ -381,8 +385,12 @@ def conversation_transfer(
     _append(
         conversation,
         sender=Message.Sender.SYSTEM,
-        body=f"{actor.chat_name} transferred the chat to {destination}. "
-        "Please wait a moment.",
+        body=system_text(
+            "transferred",
+            conversation.lang,
+            name=actor.chat_name,
+            destination=destination,
+        ),
         now=now,
     )
     timers.cancel(conversation)
