@@ -30,3 +30,27 @@ SYSTEM_TEXTS = {
 def system_text(key: str, lang: str, **values) -> str:
     texts = SYSTEM_TEXTS[key]
     return texts.get(lang, texts["en"]).format(**values)
+
+
+TRANSCRIPT_LABELS = {
+    "en": {
+        "title": "Your chat with",
+        "answered_by": "answered by",
+        "print": "Print",
+        "download": "Download as text",
+        "you": "You",
+        "messages": "Messages",
+        "valid_until": "This link works until",
+        "ask_again": "Ask another question",
+    },
+    "es": {
+        "title": "Su chat con",
+        "answered_by": "atendido por",
+        "print": "Imprimir",
+        "download": "Descargar como texto",
+        "you": "Usted",
+        "messages": "Mensajes",
+        "valid_until": "Este enlace funciona hasta el",
+        "ask_again": "Hacer otra pregunta",
+    },
+}

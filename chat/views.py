@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import selectors, services, tasks
 from chat.models import Attachment, Conversation, Message
+from chat.texts import TRANSCRIPT_LABELS
 from consortium import scoping
 from consortium.models import Announcement, ConsortiumSettings, Library, Queue, Staff
 
@@ -449,6 +450,7 @@ def transcript(request, token: str):
         "expires_at": conversation.ended_at + timedelta(days=TRANSCRIPT_DAYS),
         "site_url": settings.SITE_URL.rstrip("/"),
         "lang": conversation.lang,
+        "t": TRANSCRIPT_LABELS.get(conversation.lang, TRANSCRIPT_LABELS["en"]),
     }
     if request.GET.get("format") == "txt":
         response = render(
