@@ -47,6 +47,7 @@ def iso(value):
 def message_payload(message, *, for_patron: bool) -> dict:
     attachment = None
     att = getattr(message, "attachment", None) if message.sender != "system" else None
+    # (Fresh messages know they have none: `_append` primes the cache.)
     if att is not None:
         conversation = message.conversation
         url = (
@@ -76,25 +77,31 @@ def message_payload(message, *, for_patron: bool) -> dict:
 
 def publish_message(message) -> None:
     """A new message to the patron (unless it is a note) and to the chat's
-    librarian, after commit."""
+    librarian, after commit. The payload is built at commit time, so what
+    the transaction added to the message (its attachment) is in it."""
     conversation = message.conversation
-    if message.sender != "note":
-        publish_on_commit(
-            patron_group(conversation.pk),
-            {
-                "type": "chat.message",
-                "message": message_payload(message, for_patron=True),
-            },
-        )
-    if conversation.librarian_id:
-        publish_on_commit(
-            staff_group(conversation.librarian_id),
-            {
-                "type": "chat.message",
-                "conversation": conversation.pk,
-                "message": message_payload(message, for_patron=False),
-            },
-        )
+    librarian_id = conversation.librarian_id
+
+    def send():
+        if message.sender != "note":
+            publish_now(
+                patron_group(conversation.pk),
+                {
+                    "type": "chat.message",
+                    "message": message_payload(message, for_patron=True),
+                },
+            )
+        if librarian_id:
+            publish_now(
+                staff_group(librarian_id),
+                {
+                    "type": "chat.message",
+                    "conversation": conversation.pk,
+                    "message": message_payload(message, for_patron=False),
+                },
+            )
+
+    transaction.on_commit(send)
 
 
 def publish_state(conversation) -> None:

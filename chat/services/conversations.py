@@ -435,5 +435,8 @@ def _append(conversation, *, sender, body, now, client_id="", author=None) -> Me
     except IntegrityError as error:
         raise DomainError("This message was already stored.") from error
     message.conversation = conversation
+    # No attachment yet (one created later in the transaction replaces this),
+    # so building its payload needs no query.
+    message._state.fields_cache["attachment"] = None
     events.publish_message(message)
     return message

@@ -284,3 +284,21 @@ async def test_a_patron_heartbeat_keeps_a_waiting_chat_alive():
     )()
     assert seen >= before
     await patron.disconnect()
+
+
+async def test_a_shared_file_is_pushed_with_its_attachment():
+    _library, _local, librarian, chat = await make_world()
+    await database_sync_to_async(services.conversation_accept)(
+        conversation_id=chat.pk, actor=librarian
+    )
+    patron = await patron_socket(chat.patron_token)
+    desk = await desk_socket(librarian)
+    await database_sync_to_async(services.attachment_post)(
+        conversation_id=chat.pk, sender="patron", name="notes.txt", data=b"hello"
+    )
+    pushed = (await receive(patron, "message"))["message"]["attachment"]
+    assert pushed["name"] == "notes.txt" and pushed["url"].startswith("/chat/c/")
+    staff = (await receive(desk, "message"))["message"]["attachment"]
+    assert staff["url"].startswith("/desk/api/conversations/")
+    await patron.disconnect()
+    await desk.disconnect()
