@@ -86,6 +86,9 @@ class PresenceConsumer(JsonFrameConsumer):
             return
         self.staff = user
         await self.accept()
+        # A reconnecting desk is alive again: refresh its monitors before
+        # anything is computed from presence.
+        await database_sync_to_async(services.presence_heartbeat)(actor=self.staff)
         await self.send_monitoring()
 
     async def handle(self, kind, frame: dict) -> bool:

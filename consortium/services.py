@@ -29,11 +29,13 @@ from consortium.models import (
 
 
 class DomainError(Exception):
-    """A request that breaks a rule of the service; `message` is for the user."""
+    """A request that breaks a rule of the service; `message` is for the user,
+    `code` for programs (the chat protocol's error codes)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, code: str = "invalid"):
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 def _require_owner(actor, instance: Model) -> None:

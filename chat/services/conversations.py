@@ -75,7 +75,7 @@ def _locked(conversation_id: int) -> Conversation:
     try:
         return Conversation.objects.select_for_update().get(pk=conversation_id)
     except Conversation.DoesNotExist as error:
-        raise DomainError("This chat does not exist.") from error
+        raise DomainError("This chat does not exist.", code="not_found") from error
 
 
 @transaction.atomic
@@ -166,11 +166,15 @@ def conversation_accept(
     now = now or timezone.now()
     conversation = _locked(conversation_id)
     if conversation.status != Conversation.Status.WAITING:
-        raise DomainError("Another librarian has already picked up this chat.")
+        raise DomainError(
+            "Another librarian has already picked up this chat.", code="taken"
+        )
     if not selectors.acceptable_by(actor, now).filter(pk=conversation.pk).exists():
-        raise DomainError("This chat is not on a queue you monitor.")
+        raise DomainError("This chat is not on a queue you monitor.", code="not_yours")
     if selectors.active_chat_count(actor) >= actor.max_chats:
-        raise DomainError(f"You already have {actor.max_chats} chats open, your limit.")
+        raise DomainError(
+            f"You already have {actor.max_chats} chats open, your limit.", code="limit"
+        )
     conversation.status = Conversation.Status.ACTIVE
     conversation.librarian = actor
     conversation.accepted_at = conversation.accepted_at or now
@@ -225,10 +229,13 @@ def message_post(
         if existing:
             return existing, False
     if not conversation.is_open:
-        raise DomainError("This chat has ended.")
+        raise DomainError("This chat has ended.", code="ended")
     if sender in (Message.Sender.LIBRARIAN, Message.Sender.NOTE):
         if author is None or conversation.librarian_id != author.pk:
-            raise DomainError("Only the librarian who has this chat can write in it.")
+            raise DomainError(
+                "Only the librarian who has this chat can write in it.",
+                code="not_yours",
+            )
     now = now or timezone.now()
     message = _append(
         conversation,
@@ -422,7 +429,9 @@ def _append(conversation, *, sender, body, now, client_id="", author=None) -> Me
         changes["last_librarian_at"] = conversation.last_librarian_at = now
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
     try:
-        with transaction.atomic():
+        # Every caller holds the row lock in a transaction of its own and lets
+        # the error end it, so no savepoint (two more round trips a message).
+        with transaction.atomic(savepoint=False):
             message = Message.objects.create(
                 conversation=conversation,
                 seq=conversation.last_seq,

@@ -97,7 +97,7 @@ def attachment_post(
         if existing:
             return existing, False
     if not conversation.is_open:
-        raise DomainError("This chat has ended.")
+        raise DomainError("This chat has ended.", code="ended")
     if sender == Message.Sender.LIBRARIAN and (
         author is None or conversation.librarian_id != author.pk
     ):

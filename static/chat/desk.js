@@ -441,7 +441,7 @@
   function fillWaitingRow(row) {
     var li = row.li, c = row.chat;
     $(".w-library", li).textContent = (c.library && c.library.name) || "";
-    $(".w-queue", li).textContent = c.queue ? "· " + c.queue : "";
+    $(".w-queue", li).textContent = c.queue || "";
     var res = $(".w-resident", li);
     res.textContent = c.resident ? "Resident" : "Non-resident";
     res.classList.toggle("badge-resident", !!c.resident);
@@ -519,7 +519,8 @@
     waitingIds = ids;
     // Alerts about waiting chats go away with the chat.
     $$(".alert[data-waiting]", alertsBox).forEach(function (node) {
-      if (!ids.has(Number(node.dataset.conversation))) node.remove();
+      var cid = Number(node.dataset.conversation);
+      if (!ids.has(cid) && seenWaiting.has(cid)) node.remove();
     });
     tickWaiting();
     updateWaitingCount();
@@ -917,13 +918,6 @@
     renderMessage(chat, node, m, false);
     node.dataset.seq = String(m.seq);
     chat.seqs.set(m.seq, node);
-    if (!m.attachment && /^Shared a file: /.test(m.body || "") && m.sender !== "system") {
-      // The push of a shared file can come before its attachment is stored:
-      // read that message again in a moment.
-      window.setTimeout(function () {
-        if (!chat.closing && !$(".msg-file", node)) send({type: "open", conversation: chat.id, after: m.seq - 1});
-      }, 800);
-    }
     if (m.seq > chat.maxSeq) chat.maxSeq = m.seq;
     placeBySeq(chat, node, m.seq);
     if (stick) chat.log.scrollTop = chat.log.scrollHeight;
@@ -1280,7 +1274,7 @@
     [/email/i, "followup_email"],
     [/flag|bad patron/i, "bad_patron_reason"],
     [/note/i, "note"],
-    [/librarian|queue|transfer to/i, "target"],
+    [/librarian|queue|transfer to/i, "to_librarian"],
     [/days/i, "days"],
     [/reason|why you block/i, "reason"]
   ];
@@ -1292,7 +1286,7 @@
     if (data && data.fields) {
       Object.keys(data.fields).forEach(function (name) {
         var messages = data.fields[name] || [];
-        var target = name === "to_librarian" || name === "to_queue" ? "target" : name;
+        var target = name;
         messages.forEach(function (message) {
           if (fieldError(form, target, message)) {
             placed = true;
@@ -1332,14 +1326,15 @@
       var p = $('.field-error[data-for="' + target + '"]', form);
       if (p) p.textContent = "";
       e.target.removeAttribute("aria-invalid");
-      if (name === "resolution" || name === "followup_email") {
-        // A follow-up or Lost Call refusal mentions both.
-        ["resolution", "followup_email"].forEach(function (n) {
+      // Fields that answer one question together clear together.
+      [["resolution", "followup_email"], ["to_librarian", "to_queue"]].forEach(function (group) {
+        if (group.indexOf(name) === -1) return;
+        group.forEach(function (n) {
           var q = $('.field-error[data-for="' + n + '"]', form);
           if (q) q.textContent = "";
           if (form.elements[n]) form.elements[n].removeAttribute("aria-invalid");
         });
-      }
+      });
     };
     form.addEventListener("input", handler);
     form.addEventListener("change", handler);
@@ -1409,7 +1404,7 @@
       transferButton.setAttribute("aria-expanded", "true");
       clearErrors(transferForm);
       fillTransferTargets(chat);
-      $("[name=target]", transferForm).focus();
+      transferForm.elements.to_librarian.focus();
       // Who is online changes: refresh the targets.
       api("GET", "conversations/" + chat.id).then(function (answer) {
         if (answer.ok && !chat.closing) {
@@ -1419,19 +1414,23 @@
       });
     });
     $(".transfer-cancel", root).addEventListener("click", function () { hideTransfer(chat); transferButton.focus(); });
+    // One target: picking a librarian clears the queue and the other way round.
+    var toLibrarian = transferForm.elements.to_librarian;
+    var toQueue = transferForm.elements.to_queue;
+    toLibrarian.addEventListener("change", function () { if (toLibrarian.value) toQueue.value = ""; });
+    toQueue.addEventListener("change", function () { if (toQueue.value) toLibrarian.value = ""; });
     transferForm.addEventListener("submit", function (e) {
       e.preventDefault();
       clearErrors(transferForm);
-      var target = transferForm.elements.target.value;
+      var target = toLibrarian.value ? toLibrarian : toQueue.value ? toQueue : null;
       var note = transferForm.elements.note.value.trim();
       var bad = false;
-      if (!target) { fieldError(transferForm, "target", "Choose a librarian or a queue."); bad = true; }
+      if (!target) { fieldError(transferForm, "to_librarian", "Choose a librarian or a queue."); bad = true; }
       if (!note) { fieldError(transferForm, "note", "Write a note for the receiver."); bad = true; }
-      if (bad) { (target ? transferForm.elements.note : transferForm.elements.target).focus(); return; }
+      if (bad) { (target ? transferForm.elements.note : toLibrarian).focus(); return; }
       var body = {note: note};
-      var label = transferForm.elements.target.selectedOptions[0].textContent;
-      if (target.charAt(0) === "l") body.to_librarian = Number(target.slice(2));
-      else body.to_queue = Number(target.slice(2));
+      var label = target.selectedOptions[0].textContent;
+      body[target.name] = Number(target.value);
       var submit = $(".transfer-submit", transferForm);
       busy(submit, true, "Transferring…");
       api("POST", "conversations/" + chat.id + "/transfer", body).then(function (answer) {
@@ -1481,6 +1480,13 @@
           applyDetail(chat, answer.data);
         });
       });
+    });
+    var menu = $(".cp-menu", root);
+    menu.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) {
+        menu.open = false;
+        $("summary", menu).focus();
+      }
     });
     var crisisConfirm = $(".crisis-confirm", root);
     $(".crisis", root).addEventListener("click", function () {
@@ -1539,37 +1545,18 @@
   }
 
   function fillTransferTargets(chat) {
-    var select = chat.transferForm.elements.target;
-    var keep = select.value;
-    select.textContent = "";
-    var first = el("option", null, "Choose…");
-    first.value = "";
-    select.appendChild(first);
+    var form = chat.transferForm;
     var targets = (chat.detail && chat.detail.transfer_targets) || {};
-    var people = targets.librarians || [];
-    var queues = targets.queues || [];
-    if (people.length) {
-      var g1 = document.createElement("optgroup");
-      g1.label = "Librarians online";
-      people.forEach(function (p) {
-        var o = el("option", null, p.name + (typeof p.chats === "number" ? " (" + p.chats + " chat" + (p.chats === 1 ? "" : "s") + ")" : ""));
-        o.value = "l:" + p.id;
-        g1.appendChild(o);
-      });
-      select.appendChild(g1);
-    }
-    if (queues.length) {
-      var g2 = document.createElement("optgroup");
-      g2.label = "Queues";
-      queues.forEach(function (q) {
-        var o = el("option", null, q.name + " (" + q.code + ")");
-        o.value = "q:" + q.id;
-        g2.appendChild(o);
-      });
-      select.appendChild(g2);
-    }
-    if (!people.length && !queues.length) first.textContent = "Nobody else is online";
-    if (keep) select.value = keep;
+    // Option text is the librarian's name alone (tests pick by label).
+    var people = (targets.librarians || []).map(function (p) { return [p.id, p.name]; });
+    var queues = (targets.queues || []).map(function (q) { return [q.id, q.name + " (" + q.code + ")"]; });
+    [[form.elements.to_librarian, people, "No other librarian is online"],
+     [form.elements.to_queue, queues, "No queue is online"]].forEach(function (item) {
+      var select = item[0], keep = select.value;
+      fillSelect(select, item[1], item[1].length ? "Choose…" : item[2]);
+      if (keep) select.value = keep;
+      if (select.selectedIndex < 0) select.value = "";
+    });
   }
 
   function hideTransfer(chat) {
@@ -1741,7 +1728,7 @@
     if (URGENT.indexOf(frame.kind) !== -1) item.classList.add("alert-urgent");
     var id = typeof frame.conversation === "number" ? frame.conversation : null;
     if (id !== null) item.dataset.conversation = String(id);
-    if (frame.kind === "missed_risk" || frame.kind === "waiting_long") item.dataset.waiting = "1";
+    if (["missed_risk", "waiting_long", "transfer"].indexOf(frame.kind) !== -1) item.dataset.waiting = "1";
     item.appendChild(el("span", "alert-time", timeText(new Date().toISOString())));
     item.appendChild(el("p", "alert-text", frame.message || ""));
     var tools = el("div", "alert-tools");
@@ -1764,6 +1751,21 @@
       go.type = "button";
       go.addEventListener("click", function () { var c = chats.get(id); if (c) focusChat(c); });
       tools.appendChild(go);
+    } else if (id !== null && (waitingRows.has(id) || ["transfer", "missed_risk", "waiting_long"].indexOf(frame.kind) !== -1)) {
+      var show = el("button", "alert-go btn-secondary btn-small", "Show in the waiting list");
+      show.type = "button";
+      show.addEventListener("click", function () {
+        var row = waitingRows.get(id);
+        var accept = row && $(".accept", row.li);
+        if (accept) {
+          row.li.scrollIntoView({block: "nearest"});
+          accept.focus();
+        } else {
+          show.disabled = true;
+          show.textContent = "No longer waiting";
+        }
+      });
+      tools.appendChild(show);
     }
     var dismiss = el("button", "alert-dismiss btn-secondary btn-small", "Dismiss");
     dismiss.type = "button";
@@ -1886,5 +1888,5 @@
   connect();
 
   // For tests and debugging.
-  window.askTogetherDesk = {splitIntoParts: splitIntoParts, chats: chats};
+  window.askTogetherDesk = {splitIntoParts: splitIntoParts, chats: chats, handle: handle};
 })();

@@ -33,6 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args, port, host, **options):
         embedded = not os.environ.get("REDIS_URL")
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+        # Links in the desk, emails and embed snippets use the port we serve.
+        env.setdefault("SITE_URL", f"http://localhost:{port}")
         python = sys.executable
         commands = {
             "web": [
