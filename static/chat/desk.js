@@ -25,6 +25,9 @@
   var RISK_SECONDS = 60;
   var HIGHLIGHT_SECONDS = 180;
   var HEARTBEAT_MS = 20000;
+  // A librarian who has not touched the desk for this long, with no chat
+  // open, stops monitoring (SPEC L11: idle librarians go away automatically).
+  var IDLE_AWAY_MS = 30 * 60 * 1000;
   var STALE_MS = 55000;
   var REFUSED = [4401, 4403];
   var STORE = "asktogether:desk:";
@@ -353,7 +356,31 @@
       scheduleReconnect();
       return;
     }
+    if (awayWhenIdle()) return;
     send({type: "heartbeat"});
+  }
+
+  var lastActivity = Date.now();
+  ["keydown", "pointerdown", "pointermove", "wheel", "touchstart", "focus"].forEach(
+    function (name) {
+      window.addEventListener(name, function () { lastActivity = Date.now(); }, {passive: true});
+    }
+  );
+
+  function awayWhenIdle() {
+    if (Date.now() - lastActivity < IDLE_AWAY_MS) return false;
+    var busy = false;
+    chats.forEach(function (chat) { if (chat.status === "active") busy = true; });
+    var monitored = monitorButtons.filter(function (b) {
+      return b.getAttribute("aria-pressed") === "true";
+    });
+    if (busy || !monitored.length) return false;
+    monitored.forEach(function (b) {
+      send({type: "unmonitor", queue: Number(b.dataset.queue)});
+    });
+    statusLine.textContent = "You were away for " + (IDLE_AWAY_MS / 60000) +
+      " minutes, so you stopped monitoring. Press Monitor to take chats again.";
+    return true;
   }
 
   window.addEventListener("online", function () {

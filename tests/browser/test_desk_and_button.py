@@ -141,3 +141,25 @@ def test_monitoring_on_the_desk_turns_the_chat_now_button_online(server, browser
     hours = browser.new_page()
     hours.goto(f"{base}/libraries/sprc/")
     assert "online now" in hours.content()
+
+
+def test_an_idle_librarian_stops_monitoring_after_30_minutes(server, browser):
+    base, _ = server
+    context = browser.new_context()
+    context.clock.install()
+    desk = context.new_page()
+    desk.goto(f"{base}/accounts/login/?next=/desk/")
+    desk.fill("#id_username", "gcsu-erin")
+    desk.fill("#id_password", "askdemo-2026")
+    desk.click("button[type=submit]")
+    desk.wait_for_url(f"{base}/desk/")
+    desk.get_by_text("Connected.").wait_for()
+    row = desk.locator("tr", has_text="coop-academic")
+    row.get_by_role("button", name="Monitor").click()
+    row.locator("button[aria-pressed=true]").wait_for()
+    desk.clock.run_for("29:00")
+    assert row.locator("button[aria-pressed=true]").count() == 1
+    desk.clock.run_for("02:00")
+    row.locator("button[aria-pressed=false]").wait_for()
+    desk.get_by_text("you stopped monitoring").wait_for()
+    context.close()
