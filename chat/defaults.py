@@ -17,9 +17,9 @@ CANNED_MESSAGES = [
         "coop_greeting",
         "coop_greeting",
         "Greeting (co-op)",
-        "Hi {patron_name}, I'm {librarian_name}, a librarian at "
-        "{librarian_library}. We answer chats for {library_name} together as a "
-        "cooperative. Let me read your question.",
+        "Hi {patron_name}, this is {librarian_name}. Libraries of the cooperative "
+        "answer {library_name}'s chat together, and I'm glad to help. Let me read "
+        "your question.",
     ),
     (
         "still_searching",

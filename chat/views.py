@@ -23,6 +23,7 @@ from chat import selectors, services, tasks
 from chat.models import Attachment, Conversation, Message
 from chat.texts import TRANSCRIPT_LABELS
 from consortium import scoping
+from consortium import selectors as consortium_selectors
 from consortium.models import Announcement, ConsortiumSettings, Library, Queue, Staff
 
 TRANSCRIPT_DAYS = 30
@@ -115,6 +116,7 @@ def chat_page(request, code: str):
         "code": library.code,
         "name": library.name,
         "hours_url": hours_url,
+        "time_zone": library.timezone,
         "service_area": service_area,
         "lang": lang,
         "embed": request.GET.get("embed") == "1",
@@ -161,7 +163,9 @@ class PatronForm(forms.Form):
     def __init__(self, data, **kwargs):
         data = dict(data)
         # JSON gives real booleans; a missing residency means resident.
-        data["resident"] = data.get("resident", True) not in (False, "false", "no", 0)
+        resident = data.get("resident", True)
+        self.bad_resident = resident not in (True, False, None, "true", "false")
+        data["resident"] = resident not in (False, "false")
         self.not_text = [
             key
             for key, value in data.items()
@@ -173,6 +177,8 @@ class PatronForm(forms.Form):
         for key in self.not_text:
             if key in self.fields:
                 self.add_error(key, "Send this as text.")
+        if self.bad_resident:
+            self.add_error("resident", "Answer true or false.")
         return super().clean()
 
     def service_kwargs(self, request) -> dict:
@@ -218,12 +224,18 @@ def chat_start(request, code: str):
         return error(exc.message, 403)
     except services.NobodyOnline as exc:
         now = timezone.now()
-        local = library.queues.active().local().first()
-        from consortium import selectors as consortium_selectors
-
-        opening = local and consortium_selectors.next_opening(local, now)
+        queues = [*library.queues.active().local(), *library.coops.active()]
+        message, opening = exc.message, None
+        if any(consortium_selectors.queue_is_open(q, now) for q in queues):
+            message = (
+                "Chat is open, but no librarian is signed in right now. Leave your "
+                "question and we will answer by email."
+            )
+        else:
+            openings = [consortium_selectors.next_opening(q, now) for q in queues]
+            opening = min((o for o in openings if o), default=None)
         return error(
-            exc.message,
+            message,
             409,
             offline=True,
             hours_url=request.build_absolute_uri(library.get_absolute_url()),

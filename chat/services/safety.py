@@ -30,6 +30,7 @@ PLACEHOLDERS = (
 )
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 INAPPROPRIATE_KINDS = ("no_purpose", "bad_customer", "ip_captured")
+ENDING_KINDS = ("bad_customer", "ip_captured")
 BACKUP_CALL_INTERVAL = timedelta(minutes=10)
 
 
@@ -107,8 +108,9 @@ def remember_patron_ip(conversation_id: int, ip: str) -> None:
 def conversation_inappropriate(
     *, conversation_id: int, actor: Staff, kind: str, now: datetime | None = None
 ) -> Conversation:
-    """Send one of the inappropriate-use messages (SPEC L8). "IP Captured"
-    also stores the patron's address in clear and tells the help desk."""
+    """Send one of the inappropriate-use messages (SPEC L8). "Bad Customer"
+    and "IP Captured" then end the chat; "IP Captured" also stores the
+    patron's address in clear and tells the help desk."""
     from chat import tasks
 
     if kind not in INAPPROPRIATE_KINDS:
@@ -118,6 +120,9 @@ def conversation_inappropriate(
     if conversation.librarian_id != actor.pk or not conversation.is_open:
         raise DomainError("Only the librarian of an active chat can do this.")
     _send_canned(conversation, actor, kind, now)
+    if kind in ENDING_KINDS:
+        # Their messages say the chat ends now; it does.
+        conversation_end(conversation_id=conversation.pk, actor=actor, now=now)
     if kind == "ip_captured":
         conversation.patron_ip = cache.get(f"chat-ip:{conversation.pk}")
         conversation.save(update_fields=["patron_ip"])
@@ -208,7 +213,7 @@ def backup_call_create(
     events.publish_alert(
         list(others),
         kind="backup",
-        message=f"{actor.chat_name} is alone on the desk and calls for backup."
+        message=f"{actor.chat_name} needs help on the desk and calls for backup."
         + (f" “{call.message}”" if call.message else ""),
     )
     return call

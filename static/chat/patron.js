@@ -310,7 +310,8 @@
     if (isNaN(d)) return "";
     try {
       return new Intl.DateTimeFormat(lang, {
-        weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short"
+        weekday: "long", month: "long", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+        timeZone: config.time_zone || undefined  // the library's hours are in its own zone
       }).format(d);
     } catch (e) { return d.toLocaleString(); }
   }

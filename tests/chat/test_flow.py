@@ -337,8 +337,9 @@ def test_ip_captured_keeps_the_address_in_clear_and_tells_the_help_desk(
             conversation_id=chat.pk, actor=local_librarian, kind="ip_captured", now=NOW
         )
     chat.refresh_from_db()
-    assert chat.patron_ip == "203.0.113.9"
-    assert chat.messages.last().body.startswith("This conversation violates")
+    assert chat.patron_ip == "203.0.113.9" and chat.status == "ended"
+    last_two = list(chat.messages.order_by("-seq")[:2])
+    assert last_two[1].body.startswith("This conversation violates")
     assert tasks.send_helpdesk_notice("ip_captured", chat.pk, local_librarian.pk)
     assert not tasks.send_helpdesk_notice("ip_captured", chat.pk, local_librarian.pk)
     assert len(mail.outbox) == 1 and "203.0.113.9" in mail.outbox[0].body
@@ -352,7 +353,7 @@ def test_the_other_inappropriate_messages_do_not_keep_the_address(setup):
         conversation_id=chat.pk, actor=local_librarian, kind="no_purpose", now=NOW
     )
     chat.refresh_from_db()
-    assert chat.patron_ip is None
+    assert chat.patron_ip is None and chat.status == "active"
     with pytest.raises(DomainError, match="Unknown kind"):
         services.conversation_inappropriate(
             conversation_id=chat.pk, actor=local_librarian, kind="rude", now=NOW

@@ -91,6 +91,7 @@ def test_starting_a_chat_returns_the_token_and_state(client, library, librarian)
         ({"question": "ok", "email": "not-an-email"}, "email"),
         ({"question": "ok", "patron_status": "astronaut"}, "patron_status"),
         ({"question": ["a", "list"]}, "question"),
+        ({"question": "ok", "resident": "maybe"}, "resident"),
     ],
 )
 def test_a_bad_pre_chat_form_names_the_field(client, library, librarian, data, field):
@@ -115,6 +116,9 @@ def test_nobody_online_answers_409_with_the_hours_and_the_offline_form_works(
     assert response.status_code == 409
     assert response.json()["offline"] is True
     assert response.json()["hours_url"].endswith("/libraries/web/")
+    # Open now, nobody signed in: no "opens again tomorrow".
+    assert response.json()["next_opening"] is None
+    assert "no librarian is signed in" in response.json()["error"]
     offline = post_json(
         client,
         "/chat/web/offline",

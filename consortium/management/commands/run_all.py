@@ -55,7 +55,9 @@ class Command(BaseCommand):
                 "consortium",
                 "worker",
                 "--loglevel",
-                "INFO",
+                # Beat sends the chat timer sweep every second: INFO would
+                # bury the banner and the emails the console backend prints.
+                "WARNING",
                 "--concurrency",
                 "2",
                 "--hostname",
@@ -69,7 +71,9 @@ class Command(BaseCommand):
                 "consortium",
                 "beat",
                 "--loglevel",
-                "INFO",
+                # Beat sends the chat timer sweep every second: INFO would
+                # bury the banner and the emails the console backend prints.
+                "WARNING",
                 "--pidfile=",
             ],
         }
@@ -85,6 +89,7 @@ class Command(BaseCommand):
         try:
             for name, command in commands.items():
                 processes[name] = subprocess.Popen(command, env=env)
+            self._wait_for_web(host, port)
             self._banner(host, port, embedded)
             while not stopping:
                 for name, process in processes.items():
@@ -99,6 +104,18 @@ class Command(BaseCommand):
             if embedded:
                 embedded_redis.stop(settings.VAR_DIR / "redis")
             self.stdout.write("Stopped.")
+
+    def _wait_for_web(self, host, port, seconds=30):
+        """Print the banner once the web server listens, not before."""
+        import socket
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.3)
 
     def _stop_all(self, processes):
         for process in processes.values():
@@ -139,7 +156,7 @@ class Command(BaseCommand):
             f"Demo logins (password for all: {DEMO_PASSWORD})",
             f"  Help desk:         {HELPDESK[0][0]}",
             f"  Site coordinators: {coordinators} … (<library code>-coord)",
-            "  Librarians:        sprc-rob, ocpl-sam, pbpl-wren …",
+            "  Librarians:        sprc-rob, sprc-nancy, gcsu-erin, ocpl-sam …",
             "  Intern:            sprc-eli",
             "",
             "Press Ctrl-C to stop everything.",

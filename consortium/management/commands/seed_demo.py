@@ -416,8 +416,8 @@ class Command(BaseCommand):
             defaults={
                 "group": CannedMessage.Group.GREETING,
                 "title": "Greeting (Springfield College)",
-                "body": "Hi {patron_name}! I'm {librarian_name} at the Springfield "
-                "College Library. Thanks for your question; let me take a look.",
+                "body": "Hi {patron_name}! This is {librarian_name}. Thanks for "
+                "asking the Springfield College Library; let me take a look.",
             },
         )
 
