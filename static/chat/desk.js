@@ -795,7 +795,12 @@
       return;
     }
     setActive(chat, d.status === "active");
-    if (d.status === "ended" || d.status === "missed") showWrapup(chat, false);
+    if (d.status === "ended" || d.status === "missed") {
+      dropAlerts(chat.id);
+      var menu = $(".cp-menu", chat.root);
+      if (menu) menu.open = false;
+      showWrapup(chat, false);
+    }
     var email = $("[name=followup_email]", chat.root);
     if (!email.value && d.patron && d.patron.email) email.value = d.patron.email;
   }
@@ -1136,7 +1141,23 @@
     chat.composer.value = "";
     chat.lastCanned = "";
     stopTyping(chat);
+    resetNote(chat);
     composerChanged(chat);
+  }
+
+  // A note is one message: the next one goes to the patron again, so a reply
+  // meant for them is never filed silently as a note.
+  function resetNote(chat) {
+    if (!chat.noteToggle.checked) return;
+    chat.noteToggle.checked = false;
+    noteChanged(chat);
+  }
+
+  // Timer alerts of a chat that ended or left the desk no longer apply.
+  function dropAlerts(id) {
+    $$(".alert[data-conversation='" + id + "']", alertsBox).forEach(function (node) {
+      if (!node.dataset.waiting) node.remove();
+    });
   }
 
   function splitComposer(chat) {
@@ -1149,6 +1170,7 @@
     chat.composer.value = "";
     chat.lastCanned = "";
     stopTyping(chat);
+    resetNote(chat);
     composerChanged(chat);
     chat.composeMsg.textContent = "Sent in " + parts.length + " parts.";
     chat.composer.focus();
@@ -1504,6 +1526,7 @@
           busy(button, false);
           if (!answer.ok) { menuMsg.textContent = errorText(answer.data); return; }
           menuMsg.textContent = "Sent: " + button.textContent + ".";
+          $(".cp-menu", root).open = false;
           applyDetail(chat, answer.data);
         });
       });
@@ -1670,6 +1693,7 @@
     chat.closing = true;
     var hadFocus = chat.root.contains(document.activeElement);
     stopTyping(chat);
+    dropAlerts(chat.id);
     chat.root.remove();
     chat.tab.remove();
     chats.delete(chat.id);

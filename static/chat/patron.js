@@ -1182,7 +1182,8 @@
     if (currentState && isOver(currentState.status)) return;
     if (tooLongBy(text) > 0) {
       updateCounter();
-      showAlert(tooLongText(tooLongBy(text)));
+      lengthAlert = tooLongText(tooLongBy(text));
+      showAlert(lengthAlert);
       composer.focus();
       return;
     }
@@ -1208,8 +1209,14 @@
       submitComposer();
     }
   });
+  var lengthAlert = "";
   composer.addEventListener("input", function () {
     updateCounter();
+    // The "too long" alert goes once the text fits again.
+    if (lengthAlert && alertEl.textContent.indexOf(lengthAlert) === 0 && tooLongBy(composer.value) <= 0) {
+      showAlert("");
+      lengthAlert = "";
+    }
     if (!chatOpen()) return;
     if (!composer.value.trim()) { stopTyping(); return; }
     var now = Date.now();
