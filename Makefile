@@ -33,6 +33,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/chat_load.py
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -11,8 +11,11 @@ group events are hints after which a consumer re-reads what it sends.
 from __future__ import annotations
 
 import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.request import validate_host
@@ -25,6 +28,7 @@ FOREIGN_ORIGIN = 4403
 NO_SUCH_CHAT = 4404
 CHAT_FRAME_BYTES = 16 * 1024
 WAITING_DEBOUNCE_SECONDS = 0.25
+ON_DUTY_DEBOUNCE_SECONDS = 1.0
 
 
 def _client_id(frame: dict) -> str | None:
@@ -53,7 +57,96 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-class PatronConsumer(JsonFrameConsumer):
+DATABASE_THREADS = 6
+
+
+def _database_threads() -> ThreadPoolExecutor | None:
+    """`database_sync_to_async` runs everything on one thread per process,
+    so every socket's database work queued behind every other's and behind
+    each of their round trips to PostgreSQL. The chat sockets use a few
+    threads instead, each with a pooled connection; row locks keep the writes
+    to one conversation in order. SQLite (development, tests) takes one
+    writer at a time anyway: there they keep the single thread."""
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return None
+    return ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="chat-db")
+
+
+_database_executor = _database_threads()
+
+
+def db(func):
+    """`database_sync_to_async` on the chat sockets' database threads."""
+    if _database_executor is None:
+        return database_sync_to_async(func)
+    return database_sync_to_async(
+        func, thread_sensitive=False, executor=_database_executor
+    )
+
+
+class DirectDispatch:
+    """Channels runs `close_old_connections` in the database thread before
+    every frame and group event it dispatches. These consumers reach the
+    database only through `database_sync_to_async`, which does that itself
+    around each call, so the extra hop only queued every frame and every
+    relayed message behind the database work of the whole process."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class SharedRead:
+    """One read serving every socket of this process that asks for the same
+    data at the same moment: a caller joins a read that started after
+    `not_before`, else starts a new one."""
+
+    def __init__(self, read):
+        self.read = read
+        self.task = self.started = self.loop = None
+
+    async def get(self, not_before: float):
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop or self.started < not_before:
+            self.loop, self.started = loop, loop.time()
+            self.task = asyncio.ensure_future(self.read())
+        return await asyncio.shield(self.task)
+
+
+async def _on_duty_frame() -> str:
+    people = await db(selectors.on_duty)()
+    return json.dumps({"type": "on_duty", "librarians": people})
+
+
+class _WaitingLists:
+    def __init__(self, board):
+        self.board = board
+        self.frames: dict[tuple, str] = {}  # encoded once per distinct list
+
+    def frame(self, staff) -> str:
+        chats = self.board.chats_for(staff)
+        mine = tuple(c.pk for c in chats if c.transfer_to_id == staff.pk)
+        key = (tuple(c.pk for c in chats), mine)
+        if key not in self.frames:
+            rows = [{**self.board.row(c), "for_me": c.pk in mine} for c in chats]
+            self.frames[key] = json.dumps({"type": "waiting", "chats": rows})
+        return self.frames[key]
+
+
+async def _waiting_lists() -> _WaitingLists:
+    return _WaitingLists(await db(selectors.waiting_board)())
+
+
+# Every change to the waiting chats makes every desk re-read its waiting list,
+# and the on-duty list is the same for every desk: read (and encode) them once
+# for all the desks of a process that ask at the same moment.
+on_duty_frame = SharedRead(_on_duty_frame)
+waiting_lists = SharedRead(_waiting_lists)
+
+
+class PatronConsumer(DirectDispatch, JsonFrameConsumer):
     max_frame_bytes = CHAT_FRAME_BYTES
 
     async def connect(self):
@@ -75,6 +168,7 @@ class PatronConsumer(JsonFrameConsumer):
             return
         self.group = events.patron_group(self.conversation.pk)
         self.in_waiting = False
+        self.position_task = None
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         client = self.scope.get("client") or [None]
@@ -87,7 +181,7 @@ class PatronConsumer(JsonFrameConsumer):
         if getattr(self, "in_waiting", False):
             await self.channel_layer.group_discard(events.WAITING, self.channel_name)
 
-    @database_sync_to_async
+    @db
     def _load(self, token: str) -> Conversation | None:
         if not isinstance(token, str) or len(token) > 64:
             return None
@@ -97,13 +191,13 @@ class PatronConsumer(JsonFrameConsumer):
             .first()
         )
 
-    @database_sync_to_async
+    @db
     def _seen(self, ip=None):
         services.conversation_patron_seen(conversation_id=self.conversation.pk)
         if ip:
             services.remember_patron_ip(self.conversation.pk, ip)
 
-    @database_sync_to_async
+    @db
     def _state(self) -> dict:
         conversation = Conversation.objects.select_related("library", "librarian").get(
             pk=self.conversation.pk
@@ -131,7 +225,7 @@ class PatronConsumer(JsonFrameConsumer):
             if not isinstance(after, int) or isinstance(after, bool) or after < 0:
                 await self.send_error("“after” must be a whole number ≥ 0.")
                 return True
-            messages = await database_sync_to_async(selectors.messages_payload)(
+            messages = await db(selectors.messages_payload)(
                 self.conversation, after, for_patron=True
             )
             await self.send_json({"type": "messages", "messages": messages})
@@ -157,9 +251,10 @@ class PatronConsumer(JsonFrameConsumer):
             await self._seen()
             await self.send_json({"type": "heartbeat_ack"})
         elif kind == "end":
-            await database_sync_to_async(services.conversation_end)(
-                conversation_id=self.conversation.pk
+            _result, published = await db(events.collect_published)(
+                services.conversation_end, conversation_id=self.conversation.pk
             )
+            await events.send_published(published)
         else:
             return False
         return True
@@ -174,19 +269,20 @@ class PatronConsumer(JsonFrameConsumer):
             )
             return
         try:
-            message, _new = await database_sync_to_async(services.message_post)(
+            (message, _new), published = await db(events.collect_published)(
+                services.message_post,
                 conversation_id=self.conversation.pk,
                 sender=Message.Sender.PATRON,
                 body=body,
                 client_id=client_id,
             )
         except services.DomainError as error:
-            code = "ended" if "ended" in error.message else "invalid"
-            await self.send_error(error.message, code=code, client_id=client_id)
+            await self.send_error(error.message, code=error.code, client_id=client_id)
             return
         await self.send_json(
             {"type": "ack", "client_id": client_id, "seq": message.seq}
         )
+        await events.send_published(published)
 
     # --- Group events -------------------------------------------------------------
 
@@ -197,14 +293,26 @@ class PatronConsumer(JsonFrameConsumer):
         await self.send_state()
 
     async def chat_position(self, event):
-        if self.in_waiting:
-            await self.send_state()
+        """Debounced like the desks' waiting lists: every chat that starts or
+        is picked up moves every waiting patron, and a burst of such changes
+        gives one re-read per patron."""
+        if not self.in_waiting or (
+            self.position_task and not self.position_task.done()
+        ):
+            return
+
+        async def later():
+            await asyncio.sleep(WAITING_DEBOUNCE_SECONDS)
+            if self.in_waiting:
+                await self.send_state()
+
+        self.position_task = asyncio.ensure_future(later())
 
     async def chat_typing(self, event):
         await self.send_json({"type": "typing", "typing": event["typing"]})
 
 
-class DeskConsumer(PresenceConsumer):
+class DeskConsumer(DirectDispatch, PresenceConsumer):
     """Presence, plus the waiting list, accepting and every chat of the
     librarian. All desk sockets of one librarian share `staff.<id>`."""
 
@@ -214,7 +322,7 @@ class DeskConsumer(PresenceConsumer):
         await super().connect()
         if not hasattr(self, "staff"):
             return
-        self.waiting_task = None
+        self.waiting_task = self.duty_task = None
         await self.channel_layer.group_add(
             events.staff_group(self.staff.pk), self.channel_name
         )
@@ -279,48 +387,46 @@ class DeskConsumer(PresenceConsumer):
                 )
         return True
 
-    @database_sync_to_async
+    @db
     def _is_mine(self, conversation_id: int) -> bool:
         return Conversation.objects.filter(
             pk=conversation_id, librarian=self.staff
         ).exists()
 
-    @database_sync_to_async
+    @db
     def _messages(self, conversation_id: int, after: int):
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is None or not selectors.can_view(self.staff, conversation):
             return None
         return selectors.messages_payload(conversation, after, for_patron=False)
 
+    # On the one shared thread, not the pool: accepts arriving at a process
+    # are decided in the order they came (the race has one winner anyway).
     @database_sync_to_async
     def _do_accept(self, conversation_id: int):
+        """(detail, None, None, published) or (None, code, message, [])."""
         try:
-            conversation = services.conversation_accept(
-                conversation_id=conversation_id, actor=self.staff
+            conversation, published = events.collect_published(
+                services.conversation_accept,
+                conversation_id=conversation_id,
+                actor=self.staff,
             )
-        except Conversation.DoesNotExist:
-            return None, "taken", "This chat does not exist."
         except services.DomainError as error:
-            code = (
-                "taken"
-                if "Another librarian" in error.message
-                else "limit"
-                if "your limit" in error.message
-                else "not_yours"
-            )
-            return None, code, error.message
+            return None, error.code, error.message, []
         conversation = Conversation.objects.select_related(
             "library", "queue", "librarian__library"
         ).get(pk=conversation.pk)
-        return selectors.detail_payload(conversation, self.staff), None, None
+        detail = selectors.detail_payload(conversation, self.staff)
+        return detail, None, None, published
 
     async def _accept(self, conversation_id: int):
-        detail, code, message = await self._do_accept(conversation_id)
+        detail, code, message, published = await self._do_accept(conversation_id)
         if detail is None:
             await self.send_error(message, code=code, conversation=conversation_id)
             await self.send_waiting()
             return
         await self.send_json({"type": "accepted", "conversation": detail})
+        await events.send_published(published)
 
     async def _message(self, conversation_id: int, frame: dict):
         body, client_id = frame.get("body"), _client_id(frame)
@@ -334,7 +440,8 @@ class DeskConsumer(PresenceConsumer):
             )
             return
         try:
-            message, _new = await database_sync_to_async(services.message_post)(
+            (message, _new), published = await db(events.collect_published)(
+                services.message_post,
                 conversation_id=conversation_id,
                 sender=Message.Sender.NOTE if note else Message.Sender.LIBRARIAN,
                 body=body,
@@ -342,17 +449,9 @@ class DeskConsumer(PresenceConsumer):
                 author=self.staff,
             )
         except services.DomainError as error:
-            code = (
-                "ended"
-                if "ended" in error.message
-                else "not_yours"
-                if "Only the librarian" in error.message
-                or "does not exist" in error.message
-                else "invalid"
-            )
             await self.send_error(
                 error.message,
-                code=code,
+                code=error.code,
                 conversation=conversation_id,
                 client_id=client_id,
             )
@@ -365,22 +464,28 @@ class DeskConsumer(PresenceConsumer):
                 "seq": message.seq,
             }
         )
+        await events.send_published(published)
 
     # --- What the desk shows --------------------------------------------------------
 
-    async def send_waiting(self):
-        chats = await database_sync_to_async(selectors.waiting_payload)(self.staff)
-        await self.send_json({"type": "waiting", "chats": chats})
+    async def send_waiting(self, since: float | None = None):
+        """The waiting list as read at or after `since` (default: now)."""
+        if since is None:
+            since = asyncio.get_running_loop().time()
+        lists = await waiting_lists.get(not_before=since)
+        await self.send(lists.frame(self.staff))
 
     async def send_mine(self):
-        chats = await database_sync_to_async(selectors.mine_payload)(self.staff)
+        chats = await db(selectors.mine_payload)(self.staff)
         await self.send_json({"type": "mine", "chats": chats})
 
-    async def send_on_duty(self):
-        people = await database_sync_to_async(selectors.on_duty)()
-        await self.send_json({"type": "on_duty", "librarians": people})
+    async def send_on_duty(self, since: float | None = None):
+        """The on-duty list as read at or after `since` (default: now)."""
+        if since is None:
+            since = asyncio.get_running_loop().time()
+        await self.send(await on_duty_frame.get(not_before=since))
 
-    @database_sync_to_async
+    @db
     def _detail(self, conversation_id: int):
         conversation = (
             Conversation.objects.select_related(
@@ -402,15 +507,26 @@ class DeskConsumer(PresenceConsumer):
         """Debounced: a burst of changes gives one re-read."""
         if self.waiting_task and not self.waiting_task.done():
             return
+        since = asyncio.get_running_loop().time()
 
         async def later():
             await asyncio.sleep(WAITING_DEBOUNCE_SECONDS)
-            await self.send_waiting()
+            await self.send_waiting(since)
 
         self.waiting_task = asyncio.ensure_future(later())
 
     async def desk_duty(self, event):
-        await self.send_on_duty()
+        """Debounced, and read once for every desk of the process: each
+        accept, end or transfer changes who has how many chats."""
+        if self.duty_task and not self.duty_task.done():
+            return
+        since = asyncio.get_running_loop().time()
+
+        async def later():
+            await asyncio.sleep(ON_DUTY_DEBOUNCE_SECONDS)
+            await self.send_on_duty(since)
+
+        self.duty_task = asyncio.ensure_future(later())
 
     async def desk_alert(self, event):
         await self.send_json(

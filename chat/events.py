@@ -10,9 +10,16 @@ Groups on the channel layer:
 Services publish with `publish_on_commit`, so nothing is pushed for a
 transaction that rolls back; the database stays the source of truth and a
 client that missed a push re-reads it.
+
+Consumers call services through `collect_published` and `send_published`:
+the service runs in a database thread and what it publishes is sent
+afterwards from the event loop, so database threads never wait for Redis.
 """
 
 from __future__ import annotations
+
+import asyncio
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -31,9 +38,43 @@ def staff_group(staff_id: int) -> str:
     return f"staff.{staff_id}"
 
 
+_collecting = threading.local()
+
+
 def publish_now(group: str, event: dict) -> None:
-    """Send at once, from synchronous code. Prefer `publish_on_commit`."""
+    """Send at once, from synchronous code. Prefer `publish_on_commit`.
+    Inside `collect_published` the event is handed to the caller instead."""
+    collected = getattr(_collecting, "events", None)
+    if collected is not None:
+        collected.append((group, event))
+        return
     async_to_sync(get_channel_layer().group_send)(group, event)
+
+
+def collect_published(func, /, *args, **kwargs):
+    """Call the synchronous `func` (a service) and return `(its result, the
+    events it published)`: they are collected instead of sent, for the
+    caller to send from the event loop with `send_published`."""
+    _collecting.events = []
+    try:
+        return func(*args, **kwargs), _collecting.events
+    finally:
+        _collecting.events = None
+
+
+async def send_published(collected) -> None:
+    """Send, in order, events from `collect_published`."""
+    if collected:
+        layer = get_channel_layer()
+        groups = {}  # in order within a group; groups at once
+        for group, event in collected:
+            groups.setdefault(group, []).append(event)
+
+        async def send(group, events):
+            for event in events:
+                await layer.group_send(group, event)
+
+        await asyncio.gather(*(send(g, e) for g, e in groups.items()))
 
 
 def publish_on_commit(group: str, event: dict) -> None:

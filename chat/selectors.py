@@ -173,17 +173,76 @@ def patron_state(conversation: Conversation, at: datetime | None = None) -> dict
     }
 
 
-def waiting_payload(staff: Staff, at: datetime | None = None) -> list[dict]:
-    at = at or timezone.now()
-    config = ConsortiumSettings.load()
-    chats = acceptable_by(staff, at).select_related(
-        "library", "queue", "transferred_from__library"
-    )[:100]
-    rows = []
-    for c in chats:
-        waited = (at - c.waiting_since).total_seconds()
-        rows.append(
-            {
+WAITING_LIST_LENGTH = 100
+
+
+class WaitingBoard:
+    """What the desks' waiting lists are made of, read once for many desks:
+    who monitors which queues, and the waiting chats offered on each set of
+    queues monitored. A desk's list (`waiting_payload`) is then filtered from
+    it in memory, the same as `acceptable_by` reads it from the database."""
+
+    def __init__(self, at: datetime, staff: Staff | None = None):
+        self.at = at
+        self.config = ConsortiumSettings.load()
+        monitors = consortium_selectors.fresh_monitors(at).order_by("queue_id")
+        if staff is not None:
+            monitors = monitors.filter(staff=staff)
+        queues_of: dict[int, list[int]] = {}
+        for staff_id, queue_id in monitors.values_list("staff_id", "queue_id"):
+            queues_of.setdefault(staff_id, []).append(queue_id)
+        self.queues_of = {pk: tuple(ids) for pk, ids in queues_of.items()}
+        rows = Conversation.objects.waiting().select_related(
+            "library", "queue", "transferred_from__library"
+        )
+        self.offered: dict[tuple, list[Conversation]] = {}
+        self.transferred: dict[tuple, list[Conversation]] = {}
+        for queue_ids in set(self.queues_of.values()):
+            offered = rows.filter(
+                pk__in=Conversation.objects.filter(_offered_to(queue_ids, at))
+                .order_by()
+                .values("pk")
+            )
+            # Chats nobody transferred are offered alike to every librarian
+            # on these queues: the first 100 are all any of them can see.
+            self.offered[queue_ids] = list(
+                offered.filter(transferred_from__isnull=True).pickup_order()[
+                    :WAITING_LIST_LENGTH
+                ]
+            )
+            self.transferred[queue_ids] = list(
+                offered.filter(transferred_from__isnull=False)
+            )
+        named = rows.filter(transfer_to__isnull=False)
+        if staff is not None:
+            named = named.filter(transfer_to=staff)
+        self.named = list(named)
+        self._rows: dict[int, dict] = {}
+
+    def chats_for(self, staff: Staff) -> list[Conversation]:
+        """`acceptable_by(staff, at)[:100]`, from memory."""
+        if not staff.is_active or staff.role not in Staff.CHAT_ROLES:
+            return []
+        queue_ids = self.queues_of.get(staff.pk, ())
+        chats = list(self.offered.get(queue_ids, ())) if queue_ids else []
+        chats += [
+            c
+            for c in self.transferred.get(queue_ids, ())
+            if c.transferred_from_id != staff.pk
+        ]
+        chats += [
+            c
+            for c in self.named
+            if c.transfer_to_id == staff.pk and c.transferred_from_id != staff.pk
+        ]
+        chats.sort(key=lambda c: (not c.resident, c.requested_at, c.pk))
+        return chats[:WAITING_LIST_LENGTH]
+
+    def row(self, c: Conversation) -> dict:
+        """A chat's entry in the waiting list, less `for_me`."""
+        if c.pk not in self._rows:
+            waited = (self.at - c.waiting_since).total_seconds()
+            self._rows[c.pk] = {
                 "id": c.pk,
                 "library": {"code": c.library.code, "name": c.library.name},
                 "queue": c.queue.code,
@@ -193,18 +252,33 @@ def waiting_payload(staff: Staff, at: datetime | None = None) -> list[dict]:
                 "resident": c.resident,
                 "requested_at": iso(c.requested_at),
                 "waiting_since": iso(c.waiting_since),
-                "at_risk": waited >= config.pickup_seconds,
-                "highlight": waited >= config.waiting_highlight_seconds,
+                "at_risk": waited >= self.config.pickup_seconds,
+                "highlight": waited >= self.config.waiting_highlight_seconds,
                 "transfer": {
                     "from": c.transferred_from.chat_name,
                     "note": c.transfer_note,
                 }
                 if c.transferred_from_id
                 else None,
-                "for_me": c.transfer_to_id == staff.pk,
             }
-        )
-    return rows
+        return self._rows[c.pk]
+
+
+def waiting_board(at: datetime | None = None) -> WaitingBoard:
+    """The waiting lists of every librarian online, for `waiting_payload`."""
+    return WaitingBoard(at or timezone.now())
+
+
+def waiting_payload(
+    staff: Staff, at: datetime | None = None, *, board: WaitingBoard | None = None
+) -> list[dict]:
+    """The chats `staff` may pick up, in pickup order (at most 100). Pass a
+    `waiting_board` to serve many librarians from one read."""
+    board = board or WaitingBoard(at or timezone.now(), staff)
+    return [
+        {**board.row(c), "for_me": c.transfer_to_id == staff.pk}
+        for c in board.chats_for(staff)
+    ]
 
 
 def my_chats(staff: Staff) -> QuerySet[Conversation]:

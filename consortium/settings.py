@@ -5,6 +5,7 @@ Development and production differ only in their environment. With no
 starts (or reuses) an embedded Redis under ``var/redis/``.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -96,9 +97,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # PostgreSQL: a connection pool per process. Under ASGI every HTTP request
+    # runs in a thread of its own, so persistent connections (CONN_MAX_AGE)
+    # are opened per request and linger until their thread is collected: under
+    # load PostgreSQL soon refuses more clients. Requests and socket events
+    # borrow a pooled connection instead and give it back when done.
+    # DATABASE_POOL_SIZE=0 turns the pool off; CONN_MAX_AGE then applies.
+    DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=20)
+    if DATABASE_POOL_SIZE:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": 10,
+        }
+    else:
+        DATABASES["default"].setdefault(
+            "CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60)
+        )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# In an ASGI process the event loop and the database threads share the GIL;
+# a thread back from PostgreSQL waits for the running one to yield it, by
+# default for up to 5 ms, and a chat message takes about seven round trips.
+sys.setswitchinterval(env.float("GIL_SWITCH_INTERVAL", default=0.0005))
 
 # --- Redis: channel layer, cache, Celery broker ---------------------------
 REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis.ensure(VAR_DIR / "redis")
@@ -109,8 +132,19 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             # No socket timeout: consumers block reading their channel for longer
             # than redis-py's default, which would drop idle websockets.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            # redis-py refuses (rather than queues) a command when its pool has
+            # 100 connections in use; a burst of sockets closing at once (a
+            # restart, a network blip) does a group_discard each at the same
+            # moment, so allow more.
+            "hosts": [
+                {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}
+            ],
             "prefix": env.str("CHANNELS_PREFIX", default="asgi"),
+            # Each process receives the events of all its sockets through one
+            # Redis key; past `capacity` waiting events new ones are dropped.
+            # 100 (the default) is a fraction of a second of chat traffic
+            # for a busy process.
+            "capacity": 5000,
         },
     }
 }

@@ -28,3 +28,5 @@ SITE_URL = "http://testserver"
 # Threads (websocket consumers, the test worker) must not keep connections to
 # the test database open, or it cannot be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# No connection pool in tests: the test database must be droppable at the end.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

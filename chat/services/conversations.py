@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from chat import events, selectors
@@ -223,11 +223,22 @@ def message_post(
         raise DomainError("client_id can be at most 64 characters.")
     if sender not in Message.Sender.values or sender == Message.Sender.SYSTEM:
         raise DomainError("Unknown sender.")
-    conversation = _locked(conversation_id)
+    # Lock the row and look for a resend in one round trip.
+    locked = Conversation.objects.select_for_update(of=("self",))
     if client_id:
-        existing = conversation.messages.filter(client_id=client_id).first()
-        if existing:
-            return existing, False
+        locked = locked.annotate(
+            resent_id=Subquery(
+                Message.objects.filter(
+                    conversation=OuterRef("pk"), client_id=client_id
+                ).values("pk")[:1]
+            )
+        )
+    try:
+        conversation = locked.get(pk=conversation_id)
+    except Conversation.DoesNotExist as error:
+        raise DomainError("This chat does not exist.", code="not_found") from error
+    if getattr(conversation, "resent_id", None):
+        return Message.objects.get(pk=conversation.resent_id), False
     if not conversation.is_open:
         raise DomainError("This chat has ended.", code="ended")
     if sender in (Message.Sender.LIBRARIAN, Message.Sender.NOTE):

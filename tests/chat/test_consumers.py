@@ -293,6 +293,7 @@ async def test_a_shared_file_is_pushed_with_its_attachment():
     )
     patron = await patron_socket(chat.patron_token)
     desk = await desk_socket(librarian)
+    await receive(desk, "mine")  # the desk has joined its groups
     await database_sync_to_async(services.attachment_post)(
         conversation_id=chat.pk, sender="patron", name="notes.txt", data=b"hello"
     )
