@@ -126,11 +126,9 @@ class _WaitingLists:
         self.frames: dict[tuple, str] = {}  # encoded once per distinct list
 
     def frame(self, staff) -> str:
-        chats = self.board.chats_for(staff)
-        mine = tuple(c.pk for c in chats if c.transfer_to_id == staff.pk)
-        key = (tuple(c.pk for c in chats), mine)
+        rows = selectors.waiting_payload(staff, board=self.board)
+        key = tuple((row["id"], row["for_me"]) for row in rows)
         if key not in self.frames:
-            rows = [{**self.board.row(c), "for_me": c.pk in mine} for c in chats]
             self.frames[key] = json.dumps({"type": "waiting", "chats": rows})
         return self.frames[key]
 

@@ -71,6 +71,23 @@ def _validate_body(body: str) -> str:
     return body
 
 
+def clean_question(question: str) -> str:
+    """The patron's question, trimmed; refused when empty or too long."""
+    question = (question or "").strip()
+    if not question:
+        raise DomainError("Please type your question.")
+    if len(question) > MAX_MESSAGE_CHARS:
+        raise DomainError(
+            f"Your question can be at most {MAX_MESSAGE_CHARS} characters."
+        )
+    return question
+
+
+def local_queue(library: Library) -> Queue | None:
+    """The library's own (first active local) queue."""
+    return library.queues.active().local().order_by("code").first()
+
+
 def _locked(conversation_id: int) -> Conversation:
     try:
         return Conversation.objects.select_for_update().get(pk=conversation_id)
@@ -102,16 +119,10 @@ def conversation_start(
     1. Schedules the fallback, missed-risk and waiting-long timers.
     """
     now = now or timezone.now()
-    question = (question or "").strip()
-    if not question:
-        raise DomainError("Please type your question.")
-    if len(question) > MAX_MESSAGE_CHARS:
-        raise DomainError(
-            f"Your question can be at most {MAX_MESSAGE_CHARS} characters."
-        )
+    question = clean_question(question)
     ip_hash = hash_ip(ip)
     check_not_blocked(ip_hash=ip_hash, email=patron_email.strip(), now=now)
-    local = library.queues.active().local().order_by("code").first()
+    local = local_queue(library)
     if local is None or not library.active:
         raise DomainError(f"{library.name} has no chat service.")
     has_coops = library.coops.exists()

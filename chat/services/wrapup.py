@@ -13,12 +13,13 @@ from django.utils import timezone
 from chat import events
 from chat.models import Conversation, FollowUp, Message
 from chat.services.conversations import (
-    MAX_MESSAGE_CHARS,
     _append,
     _locked,
     check_not_blocked,
+    clean_question,
     conversation_end,
     hash_ip,
+    local_queue,
 )
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, Library, Staff
@@ -169,17 +170,11 @@ def offline_question_create(
     becomes an email ticket in the library's inbox (the help desk's while the
     library is closed long, SPEC C4), due by the queue's first-response time."""
     now = now or timezone.now()
-    question = (question or "").strip()
-    if not question:
-        raise DomainError("Please type your question.")
-    if len(question) > MAX_MESSAGE_CHARS:
-        raise DomainError(
-            f"Your question can be at most {MAX_MESSAGE_CHARS} characters."
-        )
+    question = clean_question(question)
     email = _clean_email(email, required=True, what="An emailed answer")
     ip_hash = hash_ip(ip)
     check_not_blocked(ip_hash=ip_hash, email=email, now=now)
-    local = library.queues.active().local().order_by("code").first()
+    local = local_queue(library)
     if local is None:
         raise DomainError(f"{library.name} has no question service.")
     conversation = Conversation(
