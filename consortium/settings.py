@@ -128,23 +128,17 @@ REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis.ensure(VAR_DIR / 
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Redis pub/sub: a group send is one PUBLISH, and each process holds
+        # one subscription per group its sockets are in. Nothing is queued in
+        # Redis for a process that is gone: the database is the truth and a
+        # client that reconnects re-reads what it missed (docs/chat-protocol.md).
+        # The list-based `channels_redis.core` layer costs several round trips
+        # and a Lua script per send and per receive: at 500 chats it fell
+        # behind until events expired (docs/performance.md).
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # No socket timeout: consumers block reading their channel for longer
-            # than redis-py's default, which would drop idle websockets.
-            # redis-py refuses (rather than queues) a command when its pool has
-            # 100 connections in use; a burst of sockets closing at once (a
-            # restart, a network blip) does a group_discard each at the same
-            # moment, so allow more.
-            "hosts": [
-                {"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}
-            ],
+            "hosts": [{"address": REDIS_URL}],
             "prefix": env.str("CHANNELS_PREFIX", default="asgi"),
-            # Each process receives the events of all its sockets through one
-            # Redis key; past `capacity` waiting events new ones are dropped.
-            # 100 (the default) is a fraction of a second of chat traffic
-            # for a busy process.
-            "capacity": 5000,
         },
     }
 }

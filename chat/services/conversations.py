@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -215,7 +216,6 @@ def conversation_accept(
     return conversation
 
 
-@transaction.atomic
 def message_post(
     *,
     conversation_id: int,
@@ -227,13 +227,32 @@ def message_post(
 ) -> tuple[Message, bool]:
     """Store a message and give it the next sequence number; returns the
     message and whether it is new. A message resent with the same `client_id`
-    is stored once (the stored one is returned). Locks the conversation row;
-    publishes the message after commit."""
+    is stored once (the stored one is returned). Serialised per conversation
+    by its row lock; publishes the message after commit.
+
+    On PostgreSQL the common case (an open chat, a new message from someone
+    allowed to write in it) is one statement; anything else, and SQLite,
+    takes the general path, which also says what is wrong."""
     body = _validate_body(body)
     if len(client_id) > 64:
         raise DomainError("client_id can be at most 64 characters.")
     if sender not in Message.Sender.values or sender == Message.Sender.SYSTEM:
         raise DomainError("Unknown sender.")
+    if sender in (Message.Sender.LIBRARIAN, Message.Sender.NOTE) and author is None:
+        raise DomainError(
+            "Only the librarian who has this chat can write in it.", code="not_yours"
+        )
+    now = now or timezone.now()
+    fields = dict(sender=sender, body=body, client_id=client_id, author=author, now=now)
+    if connection.vendor == "postgresql":
+        message = _append_in_one_statement(conversation_id, **fields)
+        if message is not None:
+            return message, True
+    return _message_post_locked(conversation_id, **fields)
+
+
+@transaction.atomic
+def _message_post_locked(conversation_id, *, client_id, author, **fields):
     # Lock the row and look for a resend in one round trip.
     locked = Conversation.objects.select_for_update(of=("self",))
     if client_id:
@@ -252,22 +271,98 @@ def message_post(
         return Message.objects.get(pk=conversation.resent_id), False
     if not conversation.is_open:
         raise DomainError("This chat has ended.", code="ended")
-    if sender in (Message.Sender.LIBRARIAN, Message.Sender.NOTE):
-        if author is None or conversation.librarian_id != author.pk:
-            raise DomainError(
-                "Only the librarian who has this chat can write in it.",
-                code="not_yours",
-            )
-    now = now or timezone.now()
-    message = _append(
-        conversation,
+    if author is not None and conversation.librarian_id != author.pk:
+        raise DomainError(
+            "Only the librarian who has this chat can write in it.",
+            code="not_yours",
+        )
+    message = _append(conversation, client_id=client_id, author=author, **fields)
+    return message, True
+
+
+# `_append` as one PostgreSQL statement: the UPDATE takes the row lock and the
+# next sequence number only if the chat is open, the writer is its librarian
+# (for librarian messages and notes) and the client id is not stored yet; the
+# INSERT adds the message. No row back: the general path finds out why.
+_APPEND_SQL = """
+WITH conversation AS (
+    UPDATE chat_conversation
+       SET last_seq = last_seq + 1,
+           last_patron_at = CASE WHEN %(patron)s THEN %(now)s ELSE last_patron_at END,
+           patron_last_seen = CASE WHEN %(patron)s THEN %(now)s ELSE patron_last_seen END,
+           last_librarian_at =
+               CASE WHEN %(librarian)s THEN %(now)s ELSE last_librarian_at END
+     WHERE id = %(conversation)s
+       AND status IN ('waiting', 'active')
+       AND (%(author)s::bigint IS NULL OR librarian_id = %(author)s::bigint)
+       AND (%(client_id)s = '' OR NOT EXISTS (
+               SELECT 1 FROM chat_message
+                WHERE conversation_id = %(conversation)s
+                  AND client_id = %(client_id)s))
+    RETURNING id, last_seq, librarian_id, patron_token
+)
+INSERT INTO chat_message (conversation_id, seq, sender, body, client_id, author_id,
+                          created_at)
+SELECT id, last_seq, %(sender)s, %(body)s, %(client_id)s, %(author)s::bigint, %(now)s
+  FROM conversation
+RETURNING id, seq, (SELECT librarian_id FROM conversation),
+          (SELECT patron_token FROM conversation)
+"""
+
+
+def _append_in_one_statement(
+    conversation_id, *, sender, body, client_id, author, now
+) -> Message | None:
+    """The fast path of `message_post` on PostgreSQL; None when it does not
+    apply. Outside a transaction it is a single round trip; inside one it
+    takes a savepoint, so a concurrent resend's unique-key error leaves the
+    caller's transaction usable."""
+    params = {
+        "conversation": conversation_id,
+        "patron": sender == Message.Sender.PATRON,
+        "librarian": sender == Message.Sender.LIBRARIAN,
+        "now": now,
+        "author": author.pk if author is not None else None,
+        "client_id": client_id,
+        "sender": sender,
+        "body": body,
+    }
+    try:
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint:
+            with connection.cursor() as cursor:
+                cursor.execute(_APPEND_SQL, params)
+                row = cursor.fetchone()
+    except IntegrityError:
+        return None  # resent at the same moment: the general path returns it
+    if row is None:
+        return None
+    message_id, seq, librarian_id, patron_token = row
+    # An instance with the columns read; any other loads when accessed.
+    read = {
+        "id": conversation_id,
+        "librarian_id": librarian_id,
+        "patron_token": patron_token,
+        "last_seq": seq,
+    }
+    names = [f.attname for f in Conversation._meta.concrete_fields if f.attname in read]
+    conversation = Conversation.from_db(
+        connection.alias, names, [read[name] for name in names]
+    )
+    message = Message(
+        id=message_id,
+        conversation=conversation,
+        seq=seq,
         sender=sender,
         body=body,
         client_id=client_id,
         author=author,
-        now=now,
+        created_at=now,
     )
-    return message, True
+    message._state.adding = False
+    message._state.fields_cache["attachment"] = None
+    events.publish_message(message)
+    return message
 
 
 def conversation_patron_seen(*, conversation_id: int, now=None) -> None:
