@@ -328,7 +328,9 @@ def _append_in_one_statement(
         "body": body,
     }
     try:
-        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        savepoint = (
+            transaction.atomic() if connection.in_atomic_block else nullcontext()
+        )
         with savepoint:
             with connection.cursor() as cursor:
                 cursor.execute(_APPEND_SQL, params)

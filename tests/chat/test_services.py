@@ -9,7 +9,7 @@ from django.db import connection
 from chat import selectors, services
 from chat.models import Conversation, Message
 from consortium.services import DomainError
-from tests.chat.conftest import NOW, monitor, open_all_week, start
+from tests.chat.conftest import NOW, accepted_chat, monitor, open_all_week, start
 from tests.consortium.factories import LibraryFactory, QueueFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +218,102 @@ def test_fifty_simultaneous_accepts_have_exactly_one_winner():
         assert results.count("Another librarian has already picked up this chat.") == 49
         chat.refresh_from_db()
         assert chat.messages.filter(sender=Message.Sender.SYSTEM).count() == 1
+
+
+def test_a_message_records_who_was_last_active(setup):
+    chat = accepted_chat(setup)
+    librarian = chat.librarian
+    later = NOW + timedelta(seconds=30)
+    message, _ = services.message_post(
+        conversation_id=chat.pk, sender="patron", body="hi", client_id="p1", now=later
+    )
+    assert message.conversation.librarian_id == librarian.pk
+    chat.refresh_from_db()
+    assert (chat.last_seq, chat.last_patron_at, chat.patron_last_seen) == (
+        message.seq,
+        later,
+        later,
+    )
+    assert chat.last_librarian_at == NOW  # joined; a patron message leaves it
+    much_later = later + timedelta(seconds=30)
+    services.message_post(
+        conversation_id=chat.pk,
+        sender="librarian",
+        body="hello",
+        author=librarian,
+        now=much_later,
+    )
+    services.message_post(
+        conversation_id=chat.pk, sender="note", body="n", author=librarian
+    )
+    chat.refresh_from_db()
+    assert (chat.last_patron_at, chat.last_librarian_at) == (later, much_later)
+    assert list(chat.messages.values_list("sender", "author_id"))[-3:] == [
+        ("patron", None),
+        ("librarian", librarian.pk),
+        ("note", librarian.pk),
+    ]
+
+
+def test_an_ended_chat_refuses_new_messages_but_answers_a_resend(setup):
+    chat = accepted_chat(setup)
+    stored, _ = services.message_post(
+        conversation_id=chat.pk, sender="patron", body="bye", client_id="last"
+    )
+    services.conversation_end(conversation_id=chat.pk)
+    again, new = services.message_post(
+        conversation_id=chat.pk, sender="patron", body="bye", client_id="last"
+    )
+    assert (again.pk, new) == (stored.pk, False)
+    with pytest.raises(DomainError, match="has ended") as error:
+        services.message_post(
+            conversation_id=chat.pk, sender="patron", body="more", client_id="new"
+        )
+    assert error.value.code == "ended"
+    with pytest.raises(DomainError) as error:
+        services.message_post(conversation_id=0, sender="patron", body="x")
+    assert error.value.code == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks race only on PostgreSQL"
+)
+def test_simultaneous_messages_get_distinct_numbers_and_a_resend_is_stored_once():
+    library = LibraryFactory(code="busy")
+    local = open_all_week(QueueFactory(library=library))
+    librarian = StaffFactory(library=library)
+    monitor(librarian, local)
+    chat = start(library)
+    services.conversation_accept(conversation_id=chat.pk, actor=librarian, now=NOW)
+    barrier = threading.Barrier(40)
+    results = []
+
+    def post(n):
+        barrier.wait()
+        try:
+            # Half of them resend one message; the rest are new messages.
+            client_id = "same" if n % 2 else f"c{n}"
+            message, new = services.message_post(
+                conversation_id=chat.pk,
+                sender="patron",
+                body=f"message {n}",
+                client_id=client_id,
+            )
+            results.append((client_id, message.pk, message.seq, new))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 40
+    resent = [r for r in results if r[0] == "same"]
+    assert len({r[1] for r in resent}) == 1
+    assert sum(r[3] for r in resent) == 1
+    chat.refresh_from_db()
+    seqs = list(chat.messages.values_list("seq", flat=True))
+    assert seqs == list(range(1, chat.last_seq + 1))
+    assert chat.last_seq == 2 + 20 + 1  # question, joined, 20 new, the resent one
