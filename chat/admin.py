@@ -2,18 +2,21 @@
 services; here the help desk and coordinators read them (scoped to the
 coordinator's library) and manage canned messages and patron blocks."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from chat import services
 from chat.models import (
     BackupCall,
     CannedMessage,
     Conversation,
-    FollowUp,
+    InboundEmail,
     Message,
     PatronBlock,
+    Ticket,
 )
 from consortium.admin.base import ALL, ScopedAdmin
+from consortium.services import DomainError
 
 
 class ReadOnlyMixin:
@@ -71,10 +74,111 @@ class CannedMessageAdmin(ScopedAdmin):
     search_fields = ("title", "body", "key")
 
 
-@admin.register(FollowUp)
-class FollowUpAdmin(ReadOnlyMixin, ScopedAdmin):
-    list_display = ("conversation", "library", "source", "status", "email", "due_at")
-    list_filter = ("status", "source", "library", "forwarded_to_helpdesk")
+def _each(modeladmin, request, queryset, act, done: str):
+    """Run a service per selected row; say how many worked and why others not."""
+    ok = 0
+    for obj in queryset:
+        try:
+            act(obj)
+            ok += 1
+        except DomainError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
+    if ok:
+        modeladmin.message_user(request, f"{ok} {done}.", messages.SUCCESS)
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
+    """Tickets are worked in the desk (/desk/tickets/); here the help desk
+    and coordinators find them and claim, close or reopen in bulk."""
+
+    list_display = (
+        "conversation",
+        "subject",
+        "library",
+        "source",
+        "status",
+        "assignee",
+        "email",
+        "due_at",
+        "forwarded_to_helpdesk",
+    )
+    list_filter = ("status", "source", "forwarded_to_helpdesk", "library")
+    search_fields = ("subject", "email", "conversation__question")
+    list_select_related = ("conversation", "library", "assignee")
+    actions = ["claim", "close", "reopen"]
+
+    @admin.action(description="Claim the selected tickets (I will answer them)")
+    def claim(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda t: services.ticket_claim(ticket_id=t.pk, actor=request.user),
+            "claimed",
+        )
+
+    @admin.action(description="Close the selected tickets")
+    def close(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda t: services.ticket_close(ticket_id=t.pk, actor=request.user),
+            "closed",
+        )
+
+    @admin.action(description="Reopen the selected tickets")
+    def reopen(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda t: services.ticket_reopen(ticket_id=t.pk, actor=request.user),
+            "reopened",
+        )
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(ReadOnlyMixin, ScopedAdmin):
+    """Every email received, as it arrived; quarantined ones wait here for
+    the help desk."""
+
+    list_display = (
+        "received_at",
+        "via",
+        "from_email",
+        "subject",
+        "status",
+        "reason",
+        "ticket",
+    )
+    list_filter = ("status", "via")
+    search_fields = ("from_email", "subject", "message_id")
+    exclude = ("raw",)
+    actions = ["accept_into_ticket", "process_again"]
+
+    @admin.action(description="Add quarantined replies to their ticket anyway")
+    def accept_into_ticket(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda e: services.inbound_email_accept(
+                inbound_id=e.pk, actor=request.user
+            ),
+            "added to their tickets",
+        )
+
+    @admin.action(description="Process the selected emails again")
+    def process_again(self, request, queryset):
+        _each(
+            self,
+            request,
+            queryset,
+            lambda e: services.inbound_email_retry(inbound_id=e.pk, actor=request.user),
+            "processed again",
+        )
 
 
 @admin.register(PatronBlock)

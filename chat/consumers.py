@@ -526,6 +526,12 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
 
         self.duty_task = asyncio.ensure_future(later())
 
+    async def desk_tickets(self, event):
+        """A ticket changed somewhere: the desk's ticket inbox may refresh."""
+        await self.send_json(
+            {"type": "tickets", "ticket": event["ticket"], "library": event["library"]}
+        )
+
     async def desk_alert(self, event):
         await self.send_json(
             {

@@ -178,3 +178,11 @@ def publish_alert(
     }
     for staff_id in set(staff_ids):
         publish_on_commit(staff_group(staff_id), event)
+
+
+def publish_ticket(ticket) -> None:
+    """A ticket changed: desks showing tickets refresh their inbox."""
+    publish_on_commit(
+        DESK,
+        {"type": "desk.tickets", "ticket": ticket.pk, "library": ticket.library_id},
+    )

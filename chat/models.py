@@ -216,6 +216,12 @@ class Message(models.Model):
     body = models.TextField()
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Email tickets: the Message-ID it went out or came in with (threading),
+    # the whole text of an inbound email (`body` shows it without the quoted
+    # history), and when an outbound one was handed to the mail server.
+    email_message_id = models.CharField(max_length=250, blank=True, db_index=True)
+    full_text = models.TextField(blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["conversation", "seq"]
@@ -309,28 +315,35 @@ class ChatTimer(models.Model):
         return f"{self.kind} of #{self.conversation_id} at {self.due_at:%H:%M:%S}"
 
 
-class FollowUp(ScopedModel):
-    """A question that continues by email: from the chat follow-up codes or
-    the offline form. The email-ticket work (issue 5) builds its workflow on
-    this record; the conversation stays the one transcript."""
+def new_reply_token() -> str:
+    return secrets.token_hex(8)
+
+
+class Ticket(ScopedModel):
+    """A question answered by email (SPEC T1-T6): from the offline form, the
+    chat follow-up codes or an email to a library's ticket address. It is the
+    same conversation as the chat it continues (one transcript, one analytics
+    row); this row holds its inbox, claim, deadlines and reply address."""
 
     class Source(models.TextChoices):
         OFFLINE_FORM = "offline_form", "Offline form"
         FOLLOWUP_LIBRARY = "followup_library", "Chat: follow up by patron's library"
         FOLLOWUP_ME = "followup_me", "Chat: follow up by the librarian"
+        EMAIL = "email", "Email to the library"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open (unclaimed)"
         CLAIMED = "claimed", "Claimed"
+        WAITING = "waiting", "Waiting on the patron"
         CLOSED = "closed", "Closed"
 
     conversation = models.OneToOneField(
-        Conversation, on_delete=models.CASCADE, related_name="followup"
+        Conversation, on_delete=models.CASCADE, related_name="ticket"
     )
     library = models.ForeignKey(
         Library,
         on_delete=models.PROTECT,
-        related_name="followups",
+        related_name="tickets",
         help_text="Whose inbox it is in.",
     )
     assignee = models.ForeignKey(
@@ -338,15 +351,27 @@ class FollowUp(ScopedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="followups",
+        related_name="tickets",
     )
     source = models.CharField(max_length=20, choices=Source.choices)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN
     )
-    email = models.EmailField()
-    due_at = models.DateTimeField()
-    forwarded_to_helpdesk = models.BooleanField(default=False)
+    email = models.EmailField(help_text="The patron's address: replies go there.")
+    subject = models.CharField(max_length=200, blank=True)
+    due_at = models.DateTimeField(help_text="First response due.")
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="Our last reply, while waiting on the patron."
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    forwarded_to_helpdesk = models.BooleanField(
+        default=False,
+        help_text="In the help desk's inbox: the library is closed long (SPEC C4).",
+    )
+    reply_token = models.CharField(
+        max_length=16, unique=True, default=new_reply_token, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -354,12 +379,89 @@ class FollowUp(ScopedModel):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="claimed") | Q(assignee__isnull=False),
-                name="followup_claimed_has_assignee",
+                name="ticket_claimed_has_assignee",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self):
+        return f"Ticket #{self.conversation_id} ({self.get_status_display()})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class TicketReminder(models.Model):
+    """One SLA stage of one ticket deadline (SPEC T4). The unique key is what
+    makes each reminder go out once however often beat and workers run."""
+
+    class Stage(models.TextChoices):
+        OVERDUE = "overdue", "Overdue: claimant or coordinators reminded"
+        ESCALATED = "escalated", "Escalated to the help desk"
+
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="reminders"
+    )
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    due_at = models.DateTimeField(help_text="The deadline this reminder is about.")
+    recipients = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "stage", "due_at"], name="ticket_reminder_once"
             )
         ]
 
     def __str__(self):
-        return f"Follow-up of #{self.conversation_id} ({self.get_status_display()})"
+        return f"{self.get_stage_display()} #{self.ticket.conversation_id}"
+
+
+class InboundEmail(ScopedModel):
+    """Every email received, kept as it arrived before anything else is done
+    with it, so none is lost whatever its processing makes of it."""
+
+    scope_path = "ticket__library"
+
+    class Via(models.TextChoices):
+        WEBHOOK = "webhook", "Provider webhook"
+        IMAP = "imap", "IMAP mailbox"
+        PIPE = "pipe", "Local mail delivery"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received, not processed yet"
+        APPENDED = "appended", "Added to a ticket"
+        CREATED = "created", "Created a ticket"
+        AUTO_REPLY = "auto_reply", "Auto-reply (ignored)"
+        BOUNCE = "bounce", "Bounce (noted on the ticket)"
+        LOOP = "loop", "Our own mail come back (ignored)"
+        DUPLICATE = "duplicate", "Received before (ignored)"
+        QUARANTINED = "quarantined", "Quarantined"
+
+    via = models.CharField(max_length=8, choices=Via.choices)
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField()
+    message_id = models.CharField(max_length=250, blank=True, db_index=True)
+    from_email = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.RECEIVED
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.from_email}: {self.subject[:60]} ({self.get_status_display()})"
 
 
 class PatronBlock(models.Model):

@@ -3,6 +3,8 @@ rows, and is safe to run twice."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -11,7 +13,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from chat import selectors, services
-from chat.models import BackupCall, Conversation
+from chat.mail import outbound
+from chat.models import BackupCall, Conversation, Message, TicketReminder
 from consortium.models import ConsortiumSettings, Staff
 
 
@@ -122,3 +125,75 @@ def send_helpdesk_notice(kind: str, conversation_id: int, actor_id: int) -> bool
         cache.delete(key)
         raise
     return True
+
+
+# --- Email tickets ----------------------------------------------------------------
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+)
+def send_ticket_message(message_id: int) -> bool:
+    """Email a staff reply to the patron, once: the message is claimed by
+    setting `email_sent_at` and released if the mail server refuses."""
+    claimed = Message.objects.filter(pk=message_id, email_sent_at__isnull=True).update(
+        email_sent_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    message = Message.objects.select_related(
+        "author", "conversation__ticket", "conversation__library"
+    ).get(pk=message_id)
+    try:
+        outbound.ticket_reply_email(message).send()
+    except Exception:
+        Message.objects.filter(pk=message_id).update(email_sent_at=None)
+        raise
+    return True
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+)
+def send_ticket_reminder(reminder_id: int) -> bool:
+    """Email one SLA reminder (its row is unique per stage and deadline)."""
+    claimed = TicketReminder.objects.filter(
+        pk=reminder_id, sent_at__isnull=True
+    ).update(sent_at=timezone.now())
+    if not claimed:
+        return False
+    reminder = TicketReminder.objects.select_related(
+        "ticket__conversation", "ticket__library", "ticket__assignee"
+    ).get(pk=reminder_id)
+    try:
+        outbound.ticket_reminder_email(reminder).send()
+    except Exception:
+        TicketReminder.objects.filter(pk=reminder_id).update(sent_at=None)
+        raise
+    return True
+
+
+@shared_task(acks_late=True)
+def tickets_sla_sweep() -> dict:
+    """Beat, every minute: overdue reminders, escalations, auto-close; then
+    reminders recorded but not sent (a worker died in between)."""
+    counts = services.tickets_sla_sweep()
+    stale = timezone.now() - timedelta(minutes=10)
+    for reminder_id in TicketReminder.objects.filter(
+        sent_at__isnull=True, created_at__lte=stale
+    ).values_list("pk", flat=True):
+        send_ticket_reminder.delay(reminder_id)
+    return counts
+
+
+@shared_task(acks_late=True)
+def inbound_email_process(inbound_id: int) -> str:
+    return services.inbound_email_process(inbound_id=inbound_id).status
+
+
+@shared_task(acks_late=True)
+def imap_poll() -> int:
+    """Beat, every minute when IMAP_URL is set: fetch new mail (T3)."""
+    from chat.mail.imap import imap_poll as poll
+
+    return poll()

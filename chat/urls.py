@@ -1,6 +1,7 @@
 from django.urls import path
 
-from chat import views
+from chat import ticket_views, views
+from chat.mail import webhook
 
 urlpatterns = [
     path("chat/<slug:code>/", views.chat_page, name="chat-page"),
@@ -29,6 +30,21 @@ urlpatterns = [
         name="chat-transcript-email",
     ),
     path("desk/", views.desk, name="desk"),
+    path("desk/tickets/", ticket_views.ticket_list, name="desk-tickets"),
+    path(
+        "desk/tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="desk-ticket"
+    ),
+    path(
+        "desk/tickets/<int:ticket_id>/<slug:action>",
+        ticket_views.ticket_action,
+        name="desk-ticket-action",
+    ),
+    path(
+        "desk/tickets/<int:ticket_id>/files/<int:attachment_id>",
+        ticket_views.ticket_file,
+        name="desk-ticket-file",
+    ),
+    path("anymail/mailgun/inbound/", webhook.mailgun_inbound, name="mailgun-inbound"),
     path("desk/api/on-duty", views.desk_on_duty, name="desk-on-duty"),
     path("desk/api/backup", views.desk_backup, name="desk-backup"),
     path(

@@ -237,6 +237,19 @@ class Library(ScopedModel):
         blank=True,
         help_text="Email questions sent here become tickets for this library.",
     )
+    ticket_greeting = models.CharField(
+        "email reply greeting",
+        max_length=200,
+        default="Hello {name},",
+        help_text="First line of every emailed answer. {name} is the patron's name "
+        "(or “there” when they gave none).",
+    )
+    ticket_signature = models.TextField(
+        "email reply signature",
+        blank=True,
+        help_text="Closes every emailed answer, after the librarian's name. Empty: "
+        "the library's name, website and phone.",
+    )
     service_area = models.CharField(
         max_length=500,
         blank=True,

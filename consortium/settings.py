@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_celery_beat",
     "auditlog",
+    "anymail",
     "consortium",
     "chat",
     "scheduling",
@@ -181,6 +182,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consortium.tasks.presence_expire",
         "schedule": 30,
     },
+    "tickets-sla": {
+        "task": "chat.tasks.tickets_sla_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
 
 # --- Auth -------------------------------------------------------------------
@@ -204,6 +210,28 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="AskTogether <noreply@localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Email tickets (SPEC T3). Replies to patrons come from this address with
+# "+t<ticket>.<token>" added, so the patron's answer threads back: its domain
+# must deliver to this system (provider webhook, IMAP mailbox or a pipe into
+# `manage.py receive_email`).
+TICKET_REPLY_ADDRESS = env.str("TICKET_REPLY_ADDRESS", default="ask@tickets.localhost")
+# Inbound mail through a provider's webhook (django-anymail; Mailgun here):
+# POST /anymail/mailgun/inbound/ signed with MAILGUN_WEBHOOK_SIGNING_KEY.
+ANYMAIL = {
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "MAILGUN_API_KEY": env.str("MAILGUN_API_KEY", default=""),
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default="") or None,
+}
+# Inbound mail from an IMAP mailbox, polled every minute by beat, e.g.
+# imaps://user:password@imap.example.org/INBOX
+IMAP_URL = env.str("IMAP_URL", default="")
+if IMAP_URL:
+    CELERY_BEAT_SCHEDULE["imap-poll"] = {
+        "task": "chat.tasks.imap_poll",
+        "schedule": 60,
+        "options": {"expires": 55},
+    }
 
 # --- I18n -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -27,6 +27,20 @@ from chat.services.safety import (
     remember_patron_ip,
     unknown_placeholders,
 )
+from chat.services.tickets import (
+    inbound_email_accept,
+    inbound_email_process,
+    inbound_email_receive,
+    inbound_email_retry,
+    ticket_claim,
+    ticket_close,
+    ticket_note,
+    ticket_reopen,
+    ticket_reply,
+    ticket_transfer,
+    ticket_unclaim,
+    tickets_sla_sweep,
+)
 from chat.services.timers import timers_fire
 from chat.services.wrapup import conversation_wrap_up, offline_question_create
 from consortium.services import DomainError
@@ -38,6 +52,18 @@ __all__ = [
     "NobodyOnline",
     "PatronBlocked",
     "attachment_post",
+    "inbound_email_accept",
+    "inbound_email_process",
+    "inbound_email_receive",
+    "inbound_email_retry",
+    "ticket_claim",
+    "ticket_close",
+    "ticket_note",
+    "ticket_reopen",
+    "ticket_reply",
+    "ticket_transfer",
+    "ticket_unclaim",
+    "tickets_sla_sweep",
     "backup_call_create",
     "canned_by_key",
     "canned_for",

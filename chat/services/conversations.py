@@ -33,6 +33,10 @@ class NobodyOnline(DomainError):
     """No queue that could serve the patron is online: offer the offline form."""
 
 
+class AlreadyStored(DomainError):
+    """A message with this client id was stored by a concurrent call."""
+
+
 class PatronBlocked(DomainError):
     """The patron's address or email is blocked (SPEC L8)."""
 
@@ -248,7 +252,12 @@ def message_post(
         message = _append_in_one_statement(conversation_id, **fields)
         if message is not None:
             return message, True
-    return _message_post_locked(conversation_id, **fields)
+    try:
+        return _message_post_locked(conversation_id, **fields)
+    except AlreadyStored:
+        # A resend raced its first copy past the lookup (the lookup's snapshot
+        # predates the other commit); looking again now finds it.
+        return _message_post_locked(conversation_id, **fields)
 
 
 @transaction.atomic
@@ -561,7 +570,7 @@ def _append(conversation, *, sender, body, now, client_id="", author=None) -> Me
                 created_at=now,
             )
     except IntegrityError as error:
-        raise DomainError("This message was already stored.") from error
+        raise AlreadyStored("This message was already stored.") from error
     message.conversation = conversation
     # No attachment yet (one created later in the transaction replaces this),
     # so building its payload needs no query.

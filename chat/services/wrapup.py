@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat import events
-from chat.models import Conversation, FollowUp, Message
+from chat.models import Conversation, Message, Ticket
 from chat.services.conversations import (
     _append,
     _locked,
@@ -64,7 +64,7 @@ def conversation_wrap_up(
 
     Lost Call is refused when the patron wrote after the librarian joined or
     gave an email. The follow-up codes need an email and a deadline and create
-    the `FollowUp` (in the patron library's inbox, or assigned to the
+    the `Ticket` (in the patron library's inbox, or assigned to the
     librarian). Locks the conversation row.
     """
     now = now or timezone.now()
@@ -135,11 +135,11 @@ def conversation_wrap_up(
     if resolution in FOLLOWUP_CODES:
         mine = resolution == R.FOLLOWUP_ME
         library = actor.library if mine and actor.library_id else conversation.library
-        FollowUp.objects.create(
+        Ticket.objects.create(
             conversation=conversation,
             library=library,
             assignee=actor if mine else None,
-            status=FollowUp.Status.CLAIMED if mine else FollowUp.Status.OPEN,
+            status=Ticket.Status.CLAIMED if mine else Ticket.Status.OPEN,
             source=resolution,
             email=email,
             due_at=_end_of_day(conversation.library, followup_due),
@@ -200,10 +200,10 @@ def offline_question_create(
     hours = local.first_response_hours or (
         ConsortiumSettings.load().ticket_first_response_hours
     )
-    FollowUp.objects.create(
+    Ticket.objects.create(
         conversation=conversation,
         library=library,
-        source=FollowUp.Source.OFFLINE_FORM,
+        source=Ticket.Source.OFFLINE_FORM,
         email=email,
         due_at=now + timedelta(hours=hours),
         forwarded_to_helpdesk=consortium_selectors.library_forwards_tickets(

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from chat import selectors, services, tasks
-from chat.models import BackupCall, CannedMessage, Conversation, FollowUp, Message
+from chat.models import BackupCall, CannedMessage, Conversation, Message, Ticket
 from consortium.services import DomainError
 from tests.chat.conftest import NOW, accepted_chat, monitor, open_all_week, start
 from tests.consortium.factories import ClosureFactory, QueueFactory, StaffFactory
@@ -221,7 +221,7 @@ def test_follow_up_by_library_needs_email_and_deadline_and_opens_a_followup(setu
             followup_email="pat at example",
             followup_due=date(2026, 3, 4),
         )
-    assert not FollowUp.objects.exists()
+    assert not Ticket.objects.exists()
     wrap_up(
         chat,
         local_librarian,
@@ -229,7 +229,7 @@ def test_follow_up_by_library_needs_email_and_deadline_and_opens_a_followup(setu
         followup_email="pat@example.org",
         followup_due=date(2026, 3, 4),
     )
-    followup = FollowUp.objects.get()
+    followup = Ticket.objects.get()
     assert followup.conversation == chat and followup.library == library
     assert followup.status == "open" and followup.assignee is None
     assert followup.email == "pat@example.org"
@@ -242,7 +242,7 @@ def test_follow_up_by_me_is_assigned_to_the_librarian(setup):
     wrap_up(
         chat, local_librarian, resolution="followup_me", followup_due=date(2026, 3, 3)
     )
-    followup = FollowUp.objects.get()
+    followup = Ticket.objects.get()
     assert followup.assignee == local_librarian and followup.status == "claimed"
 
 
@@ -274,7 +274,7 @@ def test_the_offline_form_becomes_an_email_question_due_in_48_hours(setup):
         library=library, question="Renew my card?", email="pat@example.org", now=NOW
     )
     assert conversation.channel == "email" and conversation.status == "ticket"
-    followup = conversation.followup
+    followup = conversation.ticket
     assert followup.source == "offline_form" and followup.library == library
     assert followup.due_at == NOW + timedelta(hours=48)
     assert not followup.forwarded_to_helpdesk
@@ -292,7 +292,7 @@ def test_offline_questions_of_a_long_closed_library_go_to_the_help_desk(setup):
     conversation = services.offline_question_create(
         library=library, question="Hello?", email="pat@example.org", now=NOW
     )
-    assert conversation.followup.forwarded_to_helpdesk
+    assert conversation.ticket.forwarded_to_helpdesk
 
 
 def test_the_offline_form_needs_an_email(setup):

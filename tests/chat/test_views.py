@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from chat import services
-from chat.models import Conversation, FollowUp
+from chat.models import Conversation, Ticket
 from consortium import services as consortium_services
 from tests.chat.conftest import open_all_week
 from tests.consortium.factories import LibraryFactory, QueueFactory, StaffFactory
@@ -125,7 +125,7 @@ def test_nobody_online_answers_409_with_the_hours_and_the_offline_form_works(
         {"question": "Renew?", "email": "pat@example.org"},
     )
     assert offline.status_code == 201
-    assert FollowUp.objects.get().email == "pat@example.org"
+    assert Ticket.objects.get().email == "pat@example.org"
     no_email = post_json(client, "/chat/web/offline", {"question": "Renew?"})
     assert no_email.status_code == 400 and "email" in no_email.json()["fields"]
 

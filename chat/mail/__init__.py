@@ -1,0 +1,1 @@
+"""Email for tickets: turning inbound mail into clean, safe values."""
