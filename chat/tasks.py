@@ -130,26 +130,28 @@ def send_helpdesk_notice(kind: str, conversation_id: int, actor_id: int) -> bool
 # --- Email tickets ----------------------------------------------------------------
 
 
+def _send_once(model, pk: int, field: str, build) -> bool:
+    """Email `build(row)` once: the row is claimed by setting `field` (a null
+    timestamp) and released if the mail server refuses, for the retry."""
+    claimed = model.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(
+        **{field: timezone.now()}
+    )
+    if not claimed:
+        return False
+    try:
+        build(model.objects.get(pk=pk)).send()
+    except Exception:
+        model.objects.filter(pk=pk).update(**{field: None})
+        raise
+    return True
+
+
 @shared_task(
     acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
 )
 def send_ticket_message(message_id: int) -> bool:
-    """Email a staff reply to the patron, once: the message is claimed by
-    setting `email_sent_at` and released if the mail server refuses."""
-    claimed = Message.objects.filter(pk=message_id, email_sent_at__isnull=True).update(
-        email_sent_at=timezone.now()
-    )
-    if not claimed:
-        return False
-    message = Message.objects.select_related(
-        "author", "conversation__ticket", "conversation__library"
-    ).get(pk=message_id)
-    try:
-        outbound.ticket_reply_email(message).send()
-    except Exception:
-        Message.objects.filter(pk=message_id).update(email_sent_at=None)
-        raise
-    return True
+    """Email a staff reply to the patron, once."""
+    return _send_once(Message, message_id, "email_sent_at", outbound.ticket_reply_email)
 
 
 @shared_task(
@@ -157,20 +159,9 @@ def send_ticket_message(message_id: int) -> bool:
 )
 def send_ticket_reminder(reminder_id: int) -> bool:
     """Email one SLA reminder (its row is unique per stage and deadline)."""
-    claimed = TicketReminder.objects.filter(
-        pk=reminder_id, sent_at__isnull=True
-    ).update(sent_at=timezone.now())
-    if not claimed:
-        return False
-    reminder = TicketReminder.objects.select_related(
-        "ticket__conversation", "ticket__library", "ticket__assignee"
-    ).get(pk=reminder_id)
-    try:
-        outbound.ticket_reminder_email(reminder).send()
-    except Exception:
-        TicketReminder.objects.filter(pk=reminder_id).update(sent_at=None)
-        raise
-    return True
+    return _send_once(
+        TicketReminder, reminder_id, "sent_at", outbound.ticket_reminder_email
+    )
 
 
 @shared_task(acks_late=True)
