@@ -8,7 +8,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives, send_mail
+from django.core.mail import EmailMessage, EmailMultiAlternatives, send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from chat import selectors, services
 from chat.mail import outbound
 from chat.models import BackupCall, Conversation, Message, TicketReminder
 from consortium.models import ConsortiumSettings, Staff
+from consortium.tasks import send_once
 
 
 @shared_task(acks_late=True)
@@ -54,33 +55,24 @@ def send_transcript_email(conversation_id: int, email: str) -> bool:
     return True
 
 
+def _backup_call_email(call: BackupCall) -> EmailMessage:
+    config = ConsortiumSettings.load()
+    return EmailMessage(
+        subject=f"[{config.name}] Backup needed on the desk: {call.staff.chat_name}",
+        body=render_to_string(
+            "chat/email/backup_call.txt",
+            {"call": call, "online": selectors.on_duty(), "config": config},
+        ),
+        to=[config.helpdesk_email, config.listserv_email],
+    )
+
+
 @shared_task(
     acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def send_backup_call(call_id: int) -> bool:
     """Email a backup call to the help desk and the listserv, once."""
-    claimed = BackupCall.objects.filter(pk=call_id, notified_at__isnull=True).update(
-        notified_at=timezone.now()
-    )
-    if not claimed:
-        return False
-    call = BackupCall.objects.select_related("staff__library").get(pk=call_id)
-    config = ConsortiumSettings.load()
-    online = selectors.on_duty()
-    try:
-        send_mail(
-            subject=f"[{config.name}] Backup needed on the desk: {call.staff.chat_name}",
-            message=render_to_string(
-                "chat/email/backup_call.txt",
-                {"call": call, "online": online, "config": config},
-            ),
-            from_email=None,
-            recipient_list=[config.helpdesk_email, config.listserv_email],
-        )
-    except Exception:
-        BackupCall.objects.filter(pk=call_id).update(notified_at=None)
-        raise
-    return True
+    return send_once(BackupCall, call_id, "notified_at", _backup_call_email)
 
 
 NOTICES = {
@@ -130,28 +122,12 @@ def send_helpdesk_notice(kind: str, conversation_id: int, actor_id: int) -> bool
 # --- Email tickets ----------------------------------------------------------------
 
 
-def _send_once(model, pk: int, field: str, build) -> bool:
-    """Email `build(row)` once: the row is claimed by setting `field` (a null
-    timestamp) and released if the mail server refuses, for the retry."""
-    claimed = model.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(
-        **{field: timezone.now()}
-    )
-    if not claimed:
-        return False
-    try:
-        build(model.objects.get(pk=pk)).send()
-    except Exception:
-        model.objects.filter(pk=pk).update(**{field: None})
-        raise
-    return True
-
-
 @shared_task(
     acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=8
 )
 def send_ticket_message(message_id: int) -> bool:
     """Email a staff reply to the patron, once."""
-    return _send_once(Message, message_id, "email_sent_at", outbound.ticket_reply_email)
+    return send_once(Message, message_id, "email_sent_at", outbound.ticket_reply_email)
 
 
 @shared_task(
@@ -159,7 +135,7 @@ def send_ticket_message(message_id: int) -> bool:
 )
 def send_ticket_reminder(reminder_id: int) -> bool:
     """Email one SLA reminder (its row is unique per stage and deadline)."""
-    return _send_once(
+    return send_once(
         TicketReminder, reminder_id, "sent_at", outbound.ticket_reminder_email
     )
 

@@ -29,8 +29,9 @@ VIEWS = {
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=20000)
-    files = forms.FileField(required=False)
+    """The text of an answer or a note; files come as `files` (several)."""
+
+    body = forms.CharField(max_length=20000)
 
 
 class TransferForm(forms.Form):
@@ -90,8 +91,6 @@ def ticket_detail(request, ticket_id):
         {
             "ticket": ticket,
             "thread": thread,
-            "reply_form": ReplyForm(),
-            "note_form": ReplyForm(),
             "transfer_form": TransferForm(),
             "reply_address": reply_address(ticket),
             "emails": ticket.emails.order_by("-received_at")[:20],

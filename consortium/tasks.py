@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail, send_mass_mail
+from django.core.mail import EmailMessage, send_mail, send_mass_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -101,31 +101,40 @@ def send_announcement_email(announcement_id: int) -> int:
     return sent
 
 
+def send_once(model, pk: int, field: str, build) -> bool:
+    """Send the email `build(row)` returns, once: the row is claimed by
+    setting `field` (a timestamp, null until sent) with a conditional update,
+    and released if the mail server refuses, for the task's retry."""
+    claimed = model.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(
+        **{field: timezone.now()}
+    )
+    if not claimed:
+        return False
+    try:
+        build(model.objects.get(pk=pk)).send()
+    except Exception:
+        model.objects.filter(pk=pk).update(**{field: None})
+        raise
+    return True
+
+
+def _problem_report_email(report: ProblemReport) -> EmailMessage:
+    config = ConsortiumSettings.load()
+    return EmailMessage(
+        subject=f"[{config.name}] Problem report: {report.summary}",
+        body=render_to_string(
+            "consortium/email/problem_report.txt",
+            {"report": report, "site_url": settings.SITE_URL},
+        ),
+        to=[config.helpdesk_email],
+    )
+
+
 @shared_task(
     acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def send_problem_report_notice(report_id: int) -> bool:
     """Email the help desk a new problem report, once."""
-    claimed = ProblemReport.objects.filter(
-        pk=report_id, helpdesk_notified_at__isnull=True
-    ).update(helpdesk_notified_at=timezone.now())
-    if not claimed:
-        return False
-    report = ProblemReport.objects.select_related("reporter", "library").get(
-        pk=report_id
+    return send_once(
+        ProblemReport, report_id, "helpdesk_notified_at", _problem_report_email
     )
-    config = ConsortiumSettings.load()
-    try:
-        send_mail(
-            subject=f"[{config.name}] Problem report: {report.summary}",
-            message=render_to_string(
-                "consortium/email/problem_report.txt",
-                {"report": report, "site_url": settings.SITE_URL},
-            ),
-            from_email=None,
-            recipient_list=[config.helpdesk_email],
-        )
-    except Exception:
-        ProblemReport.objects.filter(pk=report_id).update(helpdesk_notified_at=None)
-        raise
-    return True

@@ -64,13 +64,16 @@ def check_not_blocked(*, ip_hash: str = "", email: str = "", now=None) -> None:
         )
 
 
-def _validate_body(body: str) -> str:
+def validate_body(
+    body: str, *, what: str = "A message", limit=MAX_MESSAGE_CHARS
+) -> str:
+    """`body` trimmed; refused when empty or longer than `limit`."""
     body = (body or "").strip()
     if not body:
-        raise DomainError("A message cannot be empty.")
-    if len(body) > MAX_MESSAGE_CHARS:
+        raise DomainError(f"{what} cannot be empty.")
+    if len(body) > limit:
         raise DomainError(
-            f"A message can be at most {MAX_MESSAGE_CHARS} characters; "
+            f"{what} can be at most {limit} characters; "
             f"this one has {len(body)}. Split it into shorter messages."
         )
     return body
@@ -237,7 +240,7 @@ def message_post(
     On PostgreSQL the common case (an open chat, a new message from someone
     allowed to write in it) is one statement; anything else, and SQLite,
     takes the general path, which also says what is wrong."""
-    body = _validate_body(body)
+    body = validate_body(body)
     if len(client_id) > 64:
         raise DomainError("client_id can be at most 64 characters.")
     if sender not in Message.Sender.values or sender == Message.Sender.SYSTEM:

@@ -113,13 +113,18 @@ def attachment_post(
             author=author,
             now=now,
         )
-        Attachment.objects.create(
-            conversation=conversation,
-            message=message,
-            file=ContentFile(data, name=name),
-            name=name,
-            size=len(data),
-            content_type=content_type,
-            created_at=now,
-        )
+        attach(message, name=name, data=data, content_type=content_type, now=now)
     return message, True
+
+
+def attach(message: Message, *, name: str, data: bytes, content_type: str, now):
+    """Store a checked file on `message` (under the caller's transaction)."""
+    return Attachment.objects.create(
+        conversation_id=message.conversation_id,
+        message=message,
+        file=ContentFile(data, name=name),
+        name=name,
+        size=len(data),
+        content_type=content_type,
+        created_at=now,
+    )

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,15 +21,21 @@ from django.utils import timezone
 from chat import events
 from chat.mail.inbound import MalformedEmail, ParsedEmail, parse_email
 from chat.models import (
-    Attachment,
     Conversation,
     InboundEmail,
     Message,
     Ticket,
     TicketReminder,
 )
-from chat.services.conversations import _append, local_queue
-from chat.services.files import ALLOWED_TYPES, clean_file_name, sniff_content_type
+from chat.services.conversations import _append, local_queue, validate_body
+from chat.services.conversations import _locked as _locked_conversation
+from chat.services.files import (
+    ALLOWED_TYPES,
+    MAX_FILE_BYTES,
+    attach,
+    clean_file_name,
+    sniff_content_type,
+)
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, Library, Staff
 from consortium.services import DomainError
@@ -78,31 +83,62 @@ def _locked(ticket_id: int, actor: Staff | None = None) -> Ticket:
     return ticket
 
 
-def _first_response_hours(conversation: Conversation) -> int:
-    queue = conversation.queue
-    return queue.first_response_hours or (
+def first_response_due(queue, now: datetime) -> datetime:
+    """When a question asked on `queue` at `now` needs its first answer (T4)."""
+    hours = queue.first_response_hours or (
         ConsortiumSettings.load().ticket_first_response_hours
     )
+    return now + timedelta(hours=hours)
+
+
+def _forwarded(library: Library, now: datetime) -> bool:
+    """New tickets of a library closed long go to the help desk (C4)."""
+    return consortium_selectors.library_forwards_tickets(
+        library, now.astimezone(library.zone).date()
+    )
+
+
+def ticket_open(
+    *,
+    conversation: Conversation,
+    library: Library,
+    source: str,
+    email: str,
+    due_at: datetime,
+    now: datetime,
+    assignee: Staff | None = None,
+    subject: str = "",
+) -> Ticket:
+    """A new ticket in `library`'s inbox, claimed when `assignee` is given;
+    an unclaimed one of a library closed long is marked forwarded to the
+    help desk (C4). Runs in the caller's transaction."""
+    ticket = Ticket.objects.create(
+        conversation=conversation,
+        library=library,
+        assignee=assignee,
+        status=S.CLAIMED if assignee else S.OPEN,
+        source=source,
+        email=email,
+        subject=subject[:200],
+        due_at=due_at,
+        forwarded_to_helpdesk=assignee is None and _forwarded(library, now),
+        created_at=now,
+    )
+    events.publish_ticket(ticket)
+    return ticket
 
 
 def _clean_body(body: str, what: str = "A reply") -> str:
-    body = (body or "").strip()
-    if not body:
-        raise DomainError(f"{what} cannot be empty.")
-    if len(body) > MAX_TICKET_MESSAGE_CHARS:
-        raise DomainError(
-            f"{what} can be at most {MAX_TICKET_MESSAGE_CHARS} characters; this "
-            f"one has {len(body)}."
-        )
-    return body
+    return validate_body(body, what=what, limit=MAX_TICKET_MESSAGE_CHARS)
 
 
 def _system_note(ticket: Ticket, text: str, now, author=None) -> Message:
-    conversation = Conversation.objects.select_for_update().get(
-        pk=ticket.conversation_id
-    )
     return _append(
-        conversation, sender=Message.Sender.NOTE, body=text, author=author, now=now
+        _locked_conversation(ticket.conversation_id),
+        sender=Message.Sender.NOTE,
+        body=text,
+        author=author,
+        now=now,
     )
 
 
@@ -177,11 +213,8 @@ def ticket_reply(
             code="taken",
         )
     checked = [_checked_file(name, data) for name, data in files]
-    conversation = Conversation.objects.select_for_update().get(
-        pk=ticket.conversation_id
-    )
     message = _append(
-        conversation,
+        _locked_conversation(ticket.conversation_id),
         sender=Message.Sender.LIBRARIAN,
         body=body,
         author=actor,
@@ -241,9 +274,7 @@ def ticket_transfer(
     ticket.assignee = None
     if ticket.status == S.CLAIMED:
         ticket.status = S.OPEN
-    ticket.forwarded_to_helpdesk = consortium_selectors.library_forwards_tickets(
-        library, now.astimezone(library.zone).date()
-    )
+    ticket.forwarded_to_helpdesk = _forwarded(library, now)
     _save(ticket, "library", "assignee", "status", "forwarded_to_helpdesk")
     return ticket
 
@@ -281,7 +312,7 @@ def _reopen(ticket: Ticket, now) -> None:
     ticket.closed_at = None
     ticket.waiting_since = None
     ticket.first_response_at = None
-    ticket.due_at = now + timedelta(hours=_first_response_hours(ticket.conversation))
+    ticket.due_at = first_response_due(ticket.conversation.queue, now)
     _save(ticket, "status", "closed_at", "waiting_since", "first_response_at", "due_at")
 
 
@@ -289,8 +320,6 @@ def _reopen(ticket: Ticket, now) -> None:
 
 
 def _checked_file(name: str, data: bytes) -> tuple[str, bytes, str]:
-    from chat.services.files import MAX_FILE_BYTES
-
     if not data:
         raise DomainError(f"“{clean_file_name(name)}” is empty.")
     if len(data) > MAX_FILE_BYTES:
@@ -308,15 +337,7 @@ def _checked_file(name: str, data: bytes) -> tuple[str, bytes, str]:
 
 def _attach(message: Message, files, now) -> None:
     for name, data, content_type in files:
-        Attachment.objects.create(
-            conversation_id=message.conversation_id,
-            message=message,
-            file=ContentFile(data, name=name),
-            name=name,
-            size=len(data),
-            content_type=content_type,
-            created_at=now,
-        )
+        attach(message, name=name, data=data, content_type=content_type, now=now)
 
 
 # --- Reply addresses (T3) ----------------------------------------------------------
@@ -472,15 +493,13 @@ def _patron_message(conversation, parsed: ParsedEmail, now) -> Message:
     message.email_message_id = parsed.message_id[:250]
     message.full_text = parsed.text
     message.save(update_fields=["email_message_id", "full_text"])
-    for attachment in parsed.attachments:
-        Attachment.objects.create(
-            conversation=conversation,
-            message=message,
-            file=ContentFile(attachment.content, name=attachment.name),
-            name=attachment.name,
-            size=len(attachment.content),
-            content_type=attachment.content_type,
-            created_at=now,
+    for item in parsed.attachments:
+        attach(
+            message,
+            name=item.name,
+            data=item.content,
+            content_type=item.content_type,
+            now=now,
         )
     if parsed.rejected_attachments:
         refused = "; ".join(
@@ -498,10 +517,7 @@ def _patron_message(conversation, parsed: ParsedEmail, now) -> Message:
 def _append_patron_email(ticket: Ticket, parsed: ParsedEmail, now) -> None:
     """The patron answered: their message joins the thread and the ticket is
     open again (even if it was closed), due anew."""
-    conversation = Conversation.objects.select_for_update().get(
-        pk=ticket.conversation_id
-    )
-    _patron_message(conversation, parsed, now)
+    _patron_message(_locked_conversation(ticket.conversation_id), parsed, now)
     if ticket.status in (S.WAITING, S.CLOSED):
         _reopen(ticket, now)
     else:
@@ -533,20 +549,15 @@ def _ticket_from_email(library: Library, parsed: ParsedEmail, now) -> Ticket:
         waiting_since=now,
     )
     _patron_message(conversation, parsed, now)
-    ticket = Ticket.objects.create(
+    return ticket_open(
         conversation=conversation,
         library=library,
         source=Ticket.Source.EMAIL,
         email=parsed.from_email,
-        subject=parsed.subject[:200],
-        due_at=now + timedelta(hours=_first_response_hours(conversation)),
-        forwarded_to_helpdesk=consortium_selectors.library_forwards_tickets(
-            library, now.astimezone(library.zone).date()
-        ),
-        created_at=now,
+        subject=parsed.subject,
+        due_at=first_response_due(queue, now),
+        now=now,
     )
-    events.publish_ticket(ticket)
-    return ticket
 
 
 # --- SLAs (T4) --------------------------------------------------------------------

@@ -3,7 +3,7 @@ when it continues by email: from the follow-up codes or the offline form."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,8 +21,8 @@ from chat.services.conversations import (
     hash_ip,
     local_queue,
 )
-from consortium import selectors as consortium_selectors
-from consortium.models import ConsortiumSettings, Library, Staff
+from chat.services.tickets import first_response_due, ticket_open
+from consortium.models import Library, Staff
 from consortium.services import DomainError
 
 R = Conversation.Resolution
@@ -135,17 +135,14 @@ def conversation_wrap_up(
     if resolution in FOLLOWUP_CODES:
         mine = resolution == R.FOLLOWUP_ME
         library = actor.library if mine and actor.library_id else conversation.library
-        Ticket.objects.create(
+        ticket_open(
             conversation=conversation,
             library=library,
             assignee=actor if mine else None,
-            status=Ticket.Status.CLAIMED if mine else Ticket.Status.OPEN,
             source=resolution,
             email=email,
             due_at=_end_of_day(conversation.library, followup_due),
-            forwarded_to_helpdesk=not mine
-            and consortium_selectors.library_forwards_tickets(library, now.date()),
-            created_at=now,
+            now=now,
         )
     events.publish_state(conversation)
     return conversation
@@ -197,18 +194,12 @@ def offline_question_create(
     conversation.full_clean()
     conversation.save()
     _append(conversation, sender=Message.Sender.PATRON, body=question, now=now)
-    hours = local.first_response_hours or (
-        ConsortiumSettings.load().ticket_first_response_hours
-    )
-    Ticket.objects.create(
+    ticket_open(
         conversation=conversation,
         library=library,
         source=Ticket.Source.OFFLINE_FORM,
         email=email,
-        due_at=now + timedelta(hours=hours),
-        forwarded_to_helpdesk=consortium_selectors.library_forwards_tickets(
-            library, now.astimezone(library.zone).date()
-        ),
-        created_at=now,
+        due_at=first_response_due(local, now),
+        now=now,
     )
     return conversation
