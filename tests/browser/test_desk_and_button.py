@@ -3,41 +3,16 @@ librarian signs in, monitors a queue on the desk, and the "Chat now" button
 embedded on a library's website turns online."""
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+from tests.browser.conftest import ROOT, free_port, needs_chromium, wait_for
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM),
-    reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -89,27 +64,6 @@ def server(tmp_path_factory):
         for process in (web, website):
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=15)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def test_monitoring_on_the_desk_turns_the_chat_now_button_online(server, browser):

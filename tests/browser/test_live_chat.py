@@ -6,115 +6,12 @@ accepts; both sides reload without losing anything; the chat is transferred
 to a librarian of the patron's library, who wraps it up; the patron opens the
 transcript."""
 
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
 import time
 
-import pytest
+from tests.browser.conftest import needs_chromium, sign_in
 
-from tests.browser.test_desk_and_button import CHROMIUM, ROOT, free_port, wait_for
-
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM),
-    reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
-)
-
-# The demo's posted hours depend on the day; this test needs the patron's
-# library and the Statewide co-op open whenever it runs.
-ALWAYS_OPEN = """
-from consortium.models import Closure, Holiday, PostedHours, Queue, TermType
-Holiday.objects.all().delete()
-Closure.objects.all().delete()
-for code in ("sprc", "coop-statewide"):
-    queue = Queue.objects.get(code=code)
-    queue.hours.all().delete()
-    for term in TermType.values:
-        for day in range(7):
-            PostedHours.objects.create(queue=queue, term_type=term, weekday=day,
-                                       opens=0, closes=24 * 60)
-"""
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    var = tmp_path_factory.mktemp("var")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "PYTEST_ADDOPTS")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="consortium.settings",
-        ASKTOGETHER_VAR_DIR=str(var),
-        CHANNELS_PREFIX="browser-chat",
-        CACHE_PREFIX="browser-chat",
-    )
-    if "REDIS_URL" in env:  # its own Redis database: no stray tasks from tests
-        env["REDIS_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + "/8"
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([*manage, "seed_demo", "-v0"], env=env, cwd=ROOT, check=True)
-    subprocess.run(
-        [*manage, "shell", "-v", "0", "-c", ALWAYS_OPEN], env=env, cwd=ROOT, check=True
-    )
-    port = free_port()
-    log = (var / "run_all.log").open("wb")
-    process = subprocess.Popen(
-        [*manage, "run_all", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for(f"http://localhost:{port}/libraries/")
-        yield f"http://localhost:{port}"
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def sign_in(browser, base, username):
-    context = browser.new_context()
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{base}/accounts/login/?next=/desk/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "askdemo-2026")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/desk/")
-    page.get_by_text("Connected.").wait_for()
-    return page
+pytestmark = needs_chromium
 
 
 def monitor(desk, queue_code):
@@ -139,7 +36,7 @@ def wait_log(page, text, root="#chat-log", timeout=15000):
 def test_a_patron_and_librarians_chat_through_fallback_transfer_and_wrap_up(
     stack, browser
 ):
-    base = stack
+    base = stack.base
     nancy = sign_in(browser, base, "sprc-nancy")  # local librarian, stays busy
     monitor(nancy, "sprc")
     erin = sign_in(browser, base, "gcsu-erin")  # co-op librarian elsewhere
