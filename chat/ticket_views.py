@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from chat import services
 from chat.models import Attachment, Ticket
-from chat.services.tickets import can_work, inbox, reply_address
+from chat.services.tickets import can_work, helpdesk_inbox, inbox, reply_address
 from consortium.models import Library
 from consortium.services import DomainError
 
@@ -51,7 +51,7 @@ def ticket_list(request):
     else:
         tickets = tickets.filter(VIEWS[view][1])
     if staff.is_helpdesk and request.GET.get("helpdesk"):
-        tickets = tickets.filter(forwarded_to_helpdesk=True)
+        tickets = helpdesk_inbox(tickets)
     if view == "closed":
         tickets = tickets.order_by("-closed_at")
     page = Paginator(tickets, 50).get_page(request.GET.get("page"))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from chat import events
@@ -65,6 +65,20 @@ def inbox(staff: Staff):
     if staff.is_helpdesk:
         return tickets
     return tickets.filter(Q(library_id=staff.library_id) | Q(assignee=staff))
+
+
+def helpdesk_inbox(tickets):
+    """The help desk's own inbox: tickets forwarded from libraries closed
+    long (C4) and tickets escalated for want of a first answer (T4)."""
+    escalated = TicketReminder.objects.filter(
+        ticket=OuterRef("pk"),
+        stage=TicketReminder.Stage.ESCALATED,
+        due_at=OuterRef("due_at"),
+    )
+    return tickets.filter(
+        Q(forwarded_to_helpdesk=True)
+        | Q(Exists(escalated), first_response_at__isnull=True)
+    )
 
 
 def _locked(ticket_id: int, actor: Staff | None = None) -> Ticket:

@@ -63,3 +63,55 @@ def test_a_canned_message_with_an_unknown_placeholder_is_refused_in_the_admin(
     assert response.status_code == 200
     assert "Unknown placeholder {patron}" in response.content.decode()
     assert not CannedMessage.objects.filter(key="bye").exists()
+
+
+def ticket(library, subject):
+    from chat.models import Ticket
+
+    return Ticket.objects.create(
+        conversation=conversation(library, subject),
+        library=library,
+        source="email",
+        email="pat@example.net",
+        subject=subject,
+        due_at="2026-03-02T15:00Z",
+    )
+
+
+def test_coordinators_see_and_act_on_only_their_librarys_tickets_and_emails(
+    client, coordinator_a, library_a, library_b
+):
+    from chat.models import InboundEmail
+
+    ours, theirs = ticket(library_a, "Our ticket"), ticket(library_b, "Their ticket")
+    for t in (ours, theirs):
+        InboundEmail.objects.create(
+            via="pipe", raw=b"x", size=1, subject=f"Mail of {t.subject}", ticket=t
+        )
+    InboundEmail.objects.create(
+        via="pipe", raw=b"x", size=1, subject="Unmatched mail", status="quarantined"
+    )
+    client.force_login(coordinator_a)
+    tickets = client.get("/admin/chat/ticket/").content.decode()
+    assert "Our ticket" in tickets and "Their ticket" not in tickets
+    emails = client.get("/admin/chat/inboundemail/").content.decode()
+    assert "Mail of Our ticket" in emails
+    assert "Mail of Their ticket" not in emails and "Unmatched mail" not in emails
+    # A bulk action posted with another library's id does nothing to it.
+    client.post(
+        "/admin/chat/ticket/",
+        {"action": "close", "_selected_action": [ours.pk, theirs.pk]},
+    )
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.status, theirs.status) == ("closed", "open")
+
+
+def test_the_help_desk_sees_every_email_including_unmatched_ones(client, helpdesk):
+    from chat.models import InboundEmail
+
+    InboundEmail.objects.create(
+        via="pipe", raw=b"x", size=1, subject="Unmatched mail", status="quarantined"
+    )
+    client.force_login(helpdesk)
+    assert "Unmatched mail" in client.get("/admin/chat/inboundemail/").content.decode()

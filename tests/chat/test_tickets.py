@@ -4,6 +4,7 @@ ignored or quarantined), the workflow, mail out, and the SLA stages."""
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -472,3 +473,116 @@ def test_interns_work_tickets_and_outsiders_cannot_see_them(client, library):
     assert b"Census question" not in client.get("/desk/tickets/").content
     client.logout()
     assert client.get("/desk/tickets/").status_code == 302
+
+
+def test_the_help_desk_inbox_holds_forwarded_and_escalated_tickets(client, library):
+    from chat.services.tickets import helpdesk_inbox
+
+    waiting = new_ticket(library, subject="Plain", message_id="<a@x>")
+    escalated = new_ticket(library, subject="Late one", message_id="<b@x>")
+    forwarded = new_ticket(library, subject="Closed library", message_id="<c@x>")
+    Ticket.objects.filter(pk=forwarded.pk).update(forwarded_to_helpdesk=True)
+    Ticket.objects.filter(pk=escalated.pk).update(due_at=NOW - timedelta(days=3))
+    Ticket.objects.filter(pk=waiting.pk).update(due_at=NOW + timedelta(days=3))
+    sweep(NOW)
+    assert set(helpdesk_inbox(Ticket.objects.all())) == {escalated, forwarded}
+    client.force_login(HelpdeskFactory())
+    page = client.get("/desk/tickets/?view=inbox&helpdesk=1").content.decode()
+    assert "Late one" in page and "Closed library" in page and "Plain" not in page
+
+
+# --- Real-world replies and the IMAP mailbox ---------------------------------------
+
+EMAILS = Path(__file__).parent / "emails"
+
+
+@pytest.mark.parametrize(
+    "fixture, patron, replied_to, new_text",
+    [
+        (
+            "gmail_reply",
+            "Maria.Lopez@gmail.com",
+            "ticket-123.reply-1",
+            "renew it online",
+        ),
+        ("outlook_reply", "john.smith@example.com", "ticket-456.reply-1", "JSTOR"),
+        ("apple_mail_reply", "tom.baker@icloud.com", "ticket-789.reply-1", "Friday"),
+        (
+            "gmail_reply_spanish",
+            "lucia.fernandez@gmail.com",
+            "ticket-321.reply-1",
+            "sala",
+        ),
+    ],
+)
+def test_replies_from_real_mail_programs_thread_back_by_their_references(
+    library, librarian, settings, fixture, patron, replied_to, new_text
+):
+    settings.TICKET_REPLY_ADDRESS = "help@tickets.test"  # not the fixtures' domain
+    ticket = new_ticket(library, sender=patron.lower())
+    reply = services.ticket_reply(ticket_id=ticket.pk, actor=librarian, body="A.")
+    Message.objects.filter(pk=reply.pk).update(
+        email_message_id=f"{replied_to}@ask.example.org"
+    )
+    inbound = receive((EMAILS / f"{fixture}.eml").read_bytes())
+    assert (inbound.status, inbound.ticket) == ("appended", ticket), inbound.reason
+    last = ticket.conversation.messages.filter(sender="patron").last()
+    assert new_text in last.body
+    assert len(last.full_text) > len(last.body)  # the quoted history is kept
+    ticket.refresh_from_db()
+    assert ticket.status == "claimed"
+
+
+class FakeMailbox:
+    """Enough of imaplib.IMAP4 for `imap_poll`: unseen mail by uid, flags."""
+
+    def __init__(self, messages):
+        self.messages, self.seen, self.logged_in = messages, set(), None
+        self.capabilities = ()
+
+    def __call__(self, host, port):
+        return self
+
+    def login(self, user, password):
+        self.logged_in = (user, password)
+
+    def select(self, folder):
+        self.folder = folder
+
+    def uid(self, command, *args):
+        if command == "search":
+            unseen = [u for u in self.messages if u not in self.seen]
+            return "OK", [b" ".join(unseen)]
+        if command == "fetch":
+            return "OK", [(b"1 (UID BODY[] {n}", self.messages[args[0]]), b")"]
+        if command == "store":
+            self.seen.add(args[0])
+            return "OK", []
+        raise AssertionError(command)
+
+    def logout(self):
+        pass
+
+
+def test_imap_polling_stores_each_new_mail_once_and_marks_it_seen(library, monkeypatch):
+    from chat.mail import imap
+
+    box = FakeMailbox(
+        {
+            b"7": email("First question.", subject="One", message_id="<m7@x>"),
+            b"8": email("Second question.", subject="Two", message_id="<m8@x>"),
+        }
+    )
+    monkeypatch.setattr(imap.imaplib, "IMAP4", box)
+    assert imap.imap_poll("imap://ask%40spring:secret@imap.test/Tickets") == 2
+    assert (box.logged_in, box.folder, box.seen) == (
+        ("ask@spring", "secret"),
+        "Tickets",
+        {b"7", b"8"},
+    )
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["One", "Two"]
+    # A crash before the flags were stored: the same mail is read again.
+    box.seen.clear()
+    assert imap.imap_poll("imap://ask:secret@imap.test/") == 2
+    assert Ticket.objects.count() == 2
+    assert InboundEmail.objects.filter(status="duplicate").count() == 2
