@@ -32,6 +32,11 @@ urlpatterns = [
     path("desk/", views.desk, name="desk"),
     path("desk/tickets/", ticket_views.ticket_list, name="desk-tickets"),
     path(
+        "desk/api/tickets/summary",
+        views.desk_tickets_summary,
+        name="desk-tickets-summary",
+    ),
+    path(
         "desk/tickets/<int:ticket_id>/", ticket_views.ticket_detail, name="desk-ticket"
     ),
     path(

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import selectors, services, tasks
 from chat.models import Attachment, Conversation, Message
+from chat.services.tickets import inbox_summary
 from chat.texts import TRANSCRIPT_LABELS
 from consortium import scoping
 from consortium import selectors as consortium_selectors
@@ -562,8 +564,15 @@ def desk(request):
             "can_chat": staff.role in Staff.CHAT_ROLES,
             "announcements": Announcement.objects.current()[:5],
             "desk_config": desk_config,
+            "tickets": inbox_summary(staff),
         },
     )
+
+
+@login_required
+def desk_tickets_summary(request):
+    """The desk's ticket counts (it re-reads them when a ticket changes)."""
+    return JsonResponse(inbox_summary(request.user))
 
 
 def staff_api(view=None, *, files: bool = False):

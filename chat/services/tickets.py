@@ -67,6 +67,20 @@ def inbox(staff: Staff):
     return tickets.filter(Q(library_id=staff.library_id) | Q(assignee=staff))
 
 
+def inbox_summary(staff: Staff, now=None) -> dict:
+    """What the desk's "Email tickets" link shows: unclaimed tickets in the
+    inbox, open ones claimed by `staff`, and how many of either are overdue."""
+    now = now or timezone.now()
+    tickets = inbox(staff)
+    unclaimed = tickets.filter(status=S.OPEN)
+    mine = tickets.filter(assignee=staff, status=S.CLAIMED)
+    return {
+        "unclaimed": unclaimed.count(),
+        "mine": mine.count(),
+        "overdue": (unclaimed | mine).filter(due_at__lte=now).count(),
+    }
+
+
 def helpdesk_inbox(tickets):
     """The help desk's own inbox: tickets forwarded from libraries closed
     long (C4) and tickets escalated for want of a first answer (T4)."""

@@ -399,6 +399,7 @@
       case "typing": onTyping(frame.conversation, frame.typing); break;
       case "conversation": onConversation(frame.conversation); break;
       case "alert": onAlert(frame); break;
+      case "tickets": ticketsChanged(); break;
       case "on_duty": showOnDuty(frame.librarians || []); break;
       case "error": onError(frame); break;
       default: break;  // heartbeat_ack and anything newer
@@ -1773,6 +1774,26 @@
   // ---------------------------------------------------------------- alerts
   var URGENT = ["missed_risk", "waiting_long", "transfer", "backup"];
   var SOUND = ["missed_risk", "transfer", "backup"];
+
+  /** A ticket changed somewhere: re-read the counts beside "Email tickets"
+   *  (once for a burst of changes). */
+  var ticketsTimer = null;
+  function ticketsChanged() {
+    if (ticketsTimer) return;
+    ticketsTimer = window.setTimeout(function () {
+      ticketsTimer = null;
+      api("GET", "tickets/summary").then(function (result) {
+          var counts = result.data, summary = $("#tickets-summary");
+          if (!result.ok || !summary) return;  // the counts stay as they were
+          summary.textContent = "(" + counts.unclaimed + " unclaimed, " + counts.mine + " claimed by you";
+          if (counts.overdue) {
+            summary.appendChild(document.createTextNode(", "));
+            summary.appendChild(el("strong", "", counts.overdue + " overdue"));
+          }
+          summary.appendChild(document.createTextNode(")"));
+        });
+    }, 1000);
+  }
 
   function onAlert(frame) {
     var item = el("div", "alert alert-" + String(frame.kind || "info").replace(/[^a-z_]/g, ""));

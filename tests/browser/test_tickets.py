@@ -35,7 +35,12 @@ def reply_address_in(log, seconds=30) -> str:
 def test_a_librarian_answers_an_emailed_question_and_the_reply_reopens_it(
     stack, browser
 ):
+    librarian = sign_in(browser, stack.base, "sprc-rob")
+    summary = librarian.locator("#tickets-summary")
+    assert "0 unclaimed" in summary.inner_text()
     assert "Created a ticket" in stack.manage("receive_email", stdin=QUESTION)
+    # The open desk hears of the new ticket and re-reads its counts.
+    librarian.locator("#tickets-summary", has_text="1 unclaimed").wait_for()
 
     desk = sign_in(browser, stack.base, "sprc-eli", desk_connected=False)  # intern
     desk.get_by_role("link", name="Email tickets").click()

@@ -586,3 +586,22 @@ def test_imap_polling_stores_each_new_mail_once_and_marks_it_seen(library, monke
     assert imap.imap_poll("imap://ask:secret@imap.test/") == 2
     assert Ticket.objects.count() == 2
     assert InboundEmail.objects.filter(status="duplicate").count() == 2
+
+
+def test_the_desk_shows_the_inbox_counts(client, library, librarian):
+    mine, _other = (
+        new_ticket(library, message_id="<a@x>"),
+        new_ticket(library, subject="Other", message_id="<b@x>"),
+    )
+    services.ticket_claim(ticket_id=mine.pk, actor=librarian)
+    Ticket.objects.filter(pk=mine.pk).update(due_at=NOW - timedelta(hours=1))
+    client.force_login(librarian)
+    assert client.get("/desk/api/tickets/summary").json() == {
+        "unclaimed": 1,
+        "mine": 1,
+        "overdue": 1,
+    }
+    page = client.get("/desk/").content.decode()
+    assert "1 unclaimed, 1 claimed by you" in page and "1 overdue" in page
+    client.logout()
+    assert client.get("/desk/api/tickets/summary").status_code == 302
