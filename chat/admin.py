@@ -3,6 +3,7 @@ services; here the help desk and coordinators read them (scoped to the
 coordinator's library) and manage canned messages and patron blocks."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html
 
 from chat import services
@@ -58,7 +59,25 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
     exclude = ("patron_token", "transcript_token", "patron_ip_hash")
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Conversation._meta.fields if f.name not in self.exclude]
+        fields = [
+            f.name for f in Conversation._meta.fields if f.name not in self.exclude
+        ]
+        return [*fields, "email_ticket"]
+
+    @admin.display(description="email ticket")
+    def email_ticket(self, obj):
+        ticket = Ticket.objects.filter(conversation=obj).first()
+        if ticket is not None:
+            return format_html(
+                '<a href="{}">Ticket in the desk</a>',
+                reverse("desk-ticket", args=[ticket.pk]),
+            )
+        if obj.channel == Conversation.Channel.SMS:
+            return format_html(
+                '<a href="{}">Convert to an email ticket</a>',
+                reverse("desk-sms-to-ticket", args=[obj.pk]),
+            )
+        return "—"
 
     @admin.display(description="question")
     def question_short(self, obj):

@@ -330,6 +330,7 @@ class Ticket(ScopedModel):
         FOLLOWUP_LIBRARY = "followup_library", "Chat: follow up by patron's library"
         FOLLOWUP_ME = "followup_me", "Chat: follow up by the librarian"
         EMAIL = "email", "Email to the library"
+        SMS = "sms", "SMS conversation converted by staff"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open (unclaimed)"

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chat import services
-from chat.models import Attachment, Ticket
+from chat.models import Attachment, Conversation, Ticket
 from chat.services.tickets import can_work, helpdesk_inbox, inbox, reply_address
 from consortium.models import Library
 from consortium.services import DomainError
@@ -32,6 +32,10 @@ class ReplyForm(forms.Form):
     """The text of an answer or a note; files come as `files` (several)."""
 
     body = forms.CharField(max_length=20000)
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="The patron's email address")
 
 
 class TransferForm(forms.Form):
@@ -179,4 +183,29 @@ def ticket_file(request, ticket_id, attachment_id):
         as_attachment=True,
         filename=attachment.name,
         content_type=attachment.content_type,
+    )
+
+
+@login_required
+def sms_to_ticket(request, conversation_id):
+    """Turn an SMS conversation into an email ticket (T1), claimed by the
+    staff member doing it."""
+    conversation = get_object_or_404(Conversation, pk=conversation_id)
+    form = EmailForm(request.POST or None, initial={"email": conversation.patron_email})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_from_sms(
+                conversation_id=conversation.pk,
+                actor=request.user,
+                email=form.cleaned_data["email"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "The conversation is now your email ticket.")
+            return redirect("desk-ticket", ticket_id=ticket.pk)
+    return render(
+        request,
+        "chat/sms_to_ticket.html",
+        {"conversation": conversation, "form": form},
     )

@@ -49,6 +49,11 @@ urlpatterns = [
         ticket_views.ticket_file,
         name="desk-ticket-file",
     ),
+    path(
+        "desk/conversations/<int:conversation_id>/to-ticket",
+        ticket_views.sms_to_ticket,
+        name="desk-sms-to-ticket",
+    ),
     path("anymail/mailgun/inbound/", webhook.mailgun_inbound, name="mailgun-inbound"),
     path("desk/api/on-duty", views.desk_on_duty, name="desk-on-duty"),
     path("desk/api/backup", views.desk_backup, name="desk-backup"),

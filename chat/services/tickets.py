@@ -14,6 +14,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -111,12 +113,28 @@ def _locked(ticket_id: int, actor: Staff | None = None) -> Ticket:
     return ticket
 
 
-def first_response_due(queue, now: datetime) -> datetime:
-    """When a question asked on `queue` at `now` needs its first answer (T4)."""
-    hours = queue.first_response_hours or (
-        ConsortiumSettings.load().ticket_first_response_hours
-    )
+def first_response_due(queue, now: datetime, *, sms: bool = False) -> datetime:
+    """When a question asked on `queue` at `now` needs its first answer (T4):
+    the queue's setting or the consortium's; SMS questions sooner."""
+    config = ConsortiumSettings.load()
+    if sms:
+        hours = config.sms_response_hours
+    else:
+        hours = queue.first_response_hours or config.ticket_first_response_hours
     return now + timedelta(hours=hours)
+
+
+def clean_email(email: str, *, required: bool, what: str) -> str:
+    email = (email or "").strip()
+    if not email:
+        if required:
+            raise DomainError(f"{what} needs the patron's email address.")
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise DomainError(f"“{email[:80]}” is not an email address.") from error
+    return email
 
 
 def _forwarded(library: Library, now: datetime) -> bool:
@@ -176,6 +194,42 @@ def _save(ticket: Ticket, *fields: str) -> None:
 
 
 # --- Workflow (T2, T6) -----------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_from_sms(
+    *, conversation_id: int, actor: Staff, email: str, now=None
+) -> Ticket:
+    """Staff turn an SMS conversation into an email ticket (T1) when the
+    answer needs more than text messages: claimed by them, answered by email
+    to the address the patron gave, due within the SMS answer time."""
+    now = now or timezone.now()
+    conversation = _locked_conversation(conversation_id)
+    if conversation.channel != Conversation.Channel.SMS:
+        raise DomainError("Only SMS conversations are converted to email tickets.")
+    if Ticket.objects.filter(conversation=conversation).exists():
+        raise DomainError("This conversation is already a ticket.")
+    if not actor.is_helpdesk and actor.library_id != conversation.library_id:
+        raise DomainError("This conversation belongs to another library.")
+    email = clean_email(email, required=True, what="An email ticket")
+    conversation.patron_email = email
+    conversation.save(update_fields=["patron_email"])
+    _append(
+        conversation,
+        sender=Message.Sender.NOTE,
+        body=f"Converted to an email ticket by {actor.chat_name}; answers go to {email}.",
+        now=now,
+    )
+    return ticket_open(
+        conversation=conversation,
+        library=conversation.library,
+        assignee=actor,
+        source=Ticket.Source.SMS,
+        email=email,
+        subject=conversation.question[:80],
+        due_at=first_response_due(conversation.queue, now, sms=True),
+        now=now,
+    )
 
 
 @transaction.atomic
@@ -340,7 +394,9 @@ def _reopen(ticket: Ticket, now) -> None:
     ticket.closed_at = None
     ticket.waiting_since = None
     ticket.first_response_at = None
-    ticket.due_at = first_response_due(ticket.conversation.queue, now)
+    ticket.due_at = first_response_due(
+        ticket.conversation.queue, now, sms=ticket.source == Ticket.Source.SMS
+    )
     _save(ticket, "status", "closed_at", "waiting_since", "first_response_at", "due_at")
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,25 +19,12 @@ from chat.services.conversations import (
     hash_ip,
     local_queue,
 )
-from chat.services.tickets import first_response_due, ticket_open
+from chat.services.tickets import clean_email, first_response_due, ticket_open
 from consortium.models import Library, Staff
 from consortium.services import DomainError
 
 R = Conversation.Resolution
 FOLLOWUP_CODES = (R.FOLLOWUP_LIBRARY, R.FOLLOWUP_ME)
-
-
-def _clean_email(email: str, *, required: bool, what: str) -> str:
-    email = (email or "").strip()
-    if not email:
-        if required:
-            raise DomainError(f"{what} needs the patron's email address.")
-        return ""
-    try:
-        validate_email(email)
-    except ValidationError as error:
-        raise DomainError(f"“{email[:80]}” is not an email address.") from error
-    return email
 
 
 def _end_of_day(library: Library, day: date) -> datetime:
@@ -101,7 +86,7 @@ def conversation_wrap_up(
             )
     email = ""
     if resolution in FOLLOWUP_CODES:
-        email = _clean_email(
+        email = clean_email(
             followup_email or conversation.patron_email,
             required=True,
             what=R(resolution).label,
@@ -168,7 +153,7 @@ def offline_question_create(
     library is closed long, SPEC C4), due by the queue's first-response time."""
     now = now or timezone.now()
     question = clean_question(question)
-    email = _clean_email(email, required=True, what="An emailed answer")
+    email = clean_email(email, required=True, what="An emailed answer")
     ip_hash = hash_ip(ip)
     check_not_blocked(ip_hash=ip_hash, email=email, now=now)
     local = local_queue(library)

@@ -115,3 +115,13 @@ def test_the_help_desk_sees_every_email_including_unmatched_ones(client, helpdes
     )
     client.force_login(helpdesk)
     assert "Unmatched mail" in client.get("/admin/chat/inboundemail/").content.decode()
+
+
+def test_an_sms_conversation_links_to_its_conversion_into_an_email_ticket(
+    client, helpdesk, library_a
+):
+    sms = conversation(library_a, "Text me the hours")
+    Conversation.objects.filter(pk=sms.pk).update(channel="sms")
+    client.force_login(helpdesk)
+    page = client.get(f"/admin/chat/conversation/{sms.pk}/change/").content.decode()
+    assert f"/desk/conversations/{sms.pk}/to-ticket" in page

@@ -605,3 +605,39 @@ def test_the_desk_shows_the_inbox_counts(client, library, librarian):
     assert "1 unclaimed, 1 claimed by you" in page and "1 overdue" in page
     client.logout()
     assert client.get("/desk/api/tickets/summary").status_code == 302
+
+
+def test_staff_convert_an_sms_conversation_into_an_email_ticket(
+    client, library, librarian
+):
+    from chat.models import Conversation
+
+    sms = Conversation.objects.create(
+        channel="sms",
+        status="active",
+        librarian=librarian,
+        library=library,
+        queue=library.queues.first(),
+        question="Can you text me the hours for the holidays?",
+    )
+    client.force_login(librarian)
+    bad = client.post(f"/desk/conversations/{sms.pk}/to-ticket", {"email": "nope"})
+    assert b"Enter a valid email address" in bad.content
+    assert not Ticket.objects.exists()
+    client.post(f"/desk/conversations/{sms.pk}/to-ticket", {"email": PATRON})
+    ticket = Ticket.objects.get()
+    assert (ticket.source, ticket.assignee, ticket.email) == ("sms", librarian, PATRON)
+    assert ticket.due_at - ticket.created_at == timedelta(hours=12)  # SMS SLA
+    with pytest.raises(DomainError, match="already a ticket"):
+        services.ticket_from_sms(conversation_id=sms.pk, actor=librarian, email=PATRON)
+    chat = new_ticket(library).conversation
+    with pytest.raises(DomainError, match="Only SMS"):
+        services.ticket_from_sms(conversation_id=chat.pk, actor=librarian, email=PATRON)
+    outsider = StaffFactory(library=LibraryFactory(code="far"))
+    other_sms = Conversation.objects.create(
+        channel="sms", library=library, queue=sms.queue, question="q"
+    )
+    with pytest.raises(DomainError, match="another library"):
+        services.ticket_from_sms(
+            conversation_id=other_sms.pk, actor=outsider, email=PATRON
+        )
