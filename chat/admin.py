@@ -113,6 +113,7 @@ class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
 
     list_display = (
         "conversation",
+        "work_in_desk",
         "subject",
         "library",
         "source",
@@ -126,6 +127,13 @@ class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
     search_fields = ("subject", "email", "conversation__question")
     list_select_related = ("conversation", "library", "assignee")
     actions = ["claim", "close", "reopen"]
+
+    @admin.display(description="desk")
+    def work_in_desk(self, obj):
+        """Answering, notes and transfers happen on the ticket's desk page."""
+        return format_html(
+            '<a href="{}">Open in the desk</a>', reverse("desk-ticket", args=[obj.pk])
+        )
 
     @admin.action(description="Claim the selected tickets (I will answer them)")
     def claim(self, request, queryset):

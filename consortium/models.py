@@ -200,6 +200,9 @@ QUEUE_CODE = RegexValidator(
 )
 
 
+DEFAULT_TICKET_GREETING = "Hello {name},"
+
+
 class LibraryQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -240,9 +243,10 @@ class Library(ScopedModel):
     ticket_greeting = models.CharField(
         "email reply greeting",
         max_length=200,
-        default="Hello {name},",
+        blank=True,
+        default=DEFAULT_TICKET_GREETING,
         help_text="First line of every emailed answer. {name} is the patron's name "
-        "(or “there” when they gave none).",
+        "(or “there” when they gave none). Empty: “Hello {name},”.",
     )
     ticket_signature = models.TextField(
         "email reply signature",

@@ -10,14 +10,15 @@ from django.template.loader import render_to_string
 
 from chat.models import Message, TicketReminder
 from chat.services.tickets import reply_address
-from consortium.models import ConsortiumSettings
+from consortium.models import DEFAULT_TICKET_GREETING, ConsortiumSettings
 
 LOOP_HEADER = "X-AskTogether-Loop"
 
 
 def _greeting(library, conversation) -> str:
     name = conversation.patron_name.strip() or "there"
-    return library.ticket_greeting.replace("{name}", name)
+    greeting = library.ticket_greeting.strip() or DEFAULT_TICKET_GREETING
+    return greeting.replace("{name}", name)
 
 
 def _thread_ids(message: Message) -> tuple[str, list[str]]:

@@ -61,7 +61,11 @@ class LibraryAdmin(ScopedAdmin):
         (None, {"fields": ("name", "code", "library_type", "active", "timezone")}),
         (
             "Public contact",
-            {"fields": ("website", "contact_email", "contact_phone", "ticket_email")},
+            {"fields": ("website", "contact_email", "contact_phone")},
+        ),
+        (
+            "Email tickets",
+            {"fields": ("ticket_email", "ticket_greeting", "ticket_signature")},
         ),
         (
             "Chat service",

@@ -125,3 +125,13 @@ def test_an_sms_conversation_links_to_its_conversion_into_an_email_ticket(
     client.force_login(helpdesk)
     page = client.get(f"/admin/chat/conversation/{sms.pk}/change/").content.decode()
     assert f"/desk/conversations/{sms.pk}/to-ticket" in page
+
+
+def test_coordinators_edit_their_library_s_email_reply_greeting_and_signature(
+    client, coordinator_a, library_a
+):
+    client.force_login(coordinator_a)
+    page = client.get(f"/admin/consortium/library/{library_a.pk}/change/")
+    assert b"ticket_greeting" in page.content and b"ticket_signature" in page.content
+    tickets = client.get("/admin/chat/ticket/")
+    assert tickets.status_code == 200

@@ -641,3 +641,39 @@ def test_staff_convert_an_sms_conversation_into_an_email_ticket(
         services.ticket_from_sms(
             conversation_id=other_sms.pk, actor=outsider, email=PATRON
         )
+
+
+def test_replies_use_the_library_s_greeting_and_signature(library, librarian):
+    from chat.mail.outbound import ticket_reply_email
+
+    ticket = new_ticket(library)
+    reply = services.ticket_reply(ticket_id=ticket.pk, actor=librarian, body="Yes.")
+    library.ticket_greeting = "Dear {name}:"
+    library.ticket_signature = "Springfield Reference Team\n555-0100"
+    library.save()
+    body = ticket_reply_email(Message.objects.get(pk=reply.pk)).body
+    assert body.startswith("Dear Pat Reader:") and "555-0100" in body
+    library.ticket_greeting = ""
+    library.save()
+    body = ticket_reply_email(Message.objects.get(pk=reply.pk)).body
+    assert body.startswith("Hello Pat Reader,")
+
+
+def test_a_reminder_whose_worker_died_before_sending_is_sent_later(
+    library, monkeypatch
+):
+    ticket = new_ticket(library)
+    now = timezone.now()
+    stale = TicketReminder.objects.create(
+        ticket=ticket,
+        stage="overdue",
+        due_at=ticket.due_at,
+        created_at=now - timedelta(minutes=11),
+    )
+    TicketReminder.objects.create(
+        ticket=ticket, stage="escalated", due_at=ticket.due_at, created_at=now
+    )
+    queued = []
+    monkeypatch.setattr(tasks.send_ticket_reminder, "delay", queued.append)
+    tasks.tickets_sla_sweep()
+    assert queued == [stale.pk]
