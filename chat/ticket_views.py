@@ -122,21 +122,20 @@ def _act(request, ticket_id, action) -> str:
         form = ReplyForm(post, request.FILES)
         if not form.is_valid():
             raise DomainError("Write something first (at most 20,000 characters).")
-        if action == "reply":
-            services.ticket_reply(
-                ticket_id=ticket_id,
-                actor=staff,
-                body=form.cleaned_data["body"],
-                files=_files(request),
-            )
-            return "Your answer is on its way to the patron."
-        services.ticket_note(
+        write, done = {
+            "reply": (
+                services.ticket_reply,
+                "Your answer is on its way to the patron.",
+            ),
+            "note": (services.ticket_note, "Note added (staff only)."),
+        }[action]
+        write(
             ticket_id=ticket_id,
             actor=staff,
             body=form.cleaned_data["body"],
             files=_files(request),
         )
-        return "Note added (staff only)."
+        return done
     if action == "transfer":
         form = TransferForm(post)
         if not form.is_valid():
