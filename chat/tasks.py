@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from chat import selectors, services
 from chat.mail import outbound
-from chat.models import BackupCall, Conversation, Message, TicketReminder
+from chat.models import (
+    BackupCall,
+    Conversation,
+    InboundEmail,
+    Message,
+    TicketReminder,
+)
 from consortium.models import ConsortiumSettings, Staff
 from consortium.tasks import send_once
 
@@ -143,13 +149,18 @@ def send_ticket_reminder(reminder_id: int) -> bool:
 @shared_task(acks_late=True)
 def tickets_sla_sweep() -> dict:
     """Beat, every minute: overdue reminders, escalations, auto-close; then
-    reminders recorded but not sent (a worker died in between)."""
+    what a dead worker left undone: reminders recorded but not sent, and
+    emails received but not processed."""
     counts = services.tickets_sla_sweep()
     stale = timezone.now() - timedelta(minutes=10)
     for reminder_id in TicketReminder.objects.filter(
         sent_at__isnull=True, created_at__lte=stale
     ).values_list("pk", flat=True):
         send_ticket_reminder.delay(reminder_id)
+    for inbound_id in InboundEmail.objects.filter(
+        status=InboundEmail.Status.RECEIVED, received_at__lte=stale
+    ).values_list("pk", flat=True):
+        inbound_email_process.delay(inbound_id)
     return counts
 
 

@@ -659,9 +659,7 @@ def test_replies_use_the_library_s_greeting_and_signature(library, librarian):
     assert body.startswith("Hello Pat Reader,")
 
 
-def test_a_reminder_whose_worker_died_before_sending_is_sent_later(
-    library, monkeypatch
-):
+def test_what_a_dead_worker_left_undone_is_done_later(library, monkeypatch):
     ticket = new_ticket(library)
     now = timezone.now()
     stale = TicketReminder.objects.create(
@@ -673,7 +671,12 @@ def test_a_reminder_whose_worker_died_before_sending_is_sent_later(
     TicketReminder.objects.create(
         ticket=ticket, stage="escalated", due_at=ticket.due_at, created_at=now
     )
-    queued = []
+    left = InboundEmail.objects.create(
+        via="webhook", raw=b"x", size=1, received_at=now - timedelta(minutes=11)
+    )
+    InboundEmail.objects.create(via="webhook", raw=b"y", size=1, received_at=now)
+    queued, processed = [], []
     monkeypatch.setattr(tasks.send_ticket_reminder, "delay", queued.append)
+    monkeypatch.setattr(tasks.inbound_email_process, "delay", processed.append)
     tasks.tickets_sla_sweep()
-    assert queued == [stale.pk]
+    assert (queued, processed) == ([stale.pk], [left.pk])
