@@ -153,6 +153,12 @@ class ConsortiumSettings(models.Model):
     urgent_gap_hours = models.PositiveIntegerField(
         "urgent alert for unfilled shifts within (h)", default=48
     )
+    substitute_library_hours = models.PositiveIntegerField(
+        "a given-up shift is offered to its own library first for (h)",
+        default=24,
+        help_text="Then to the whole consortium, with an email to the listserv. "
+        "Shifts given up less than 24 hours ahead go to everyone at once.",
+    )
     attendance_check_minutes = models.PositiveIntegerField(
         "check shift attendance after (min)", default=5
     )
@@ -273,6 +279,11 @@ class Library(ScopedModel):
         default=15,
         validators=[MaxValueValidator(600)],
         help_text="Seconds before an unanswered local chat also shows on the co-op queues.",
+    )
+    substitutes_need_approval = models.BooleanField(
+        default=False,
+        help_text="When a librarian claims a shift this library gave up, the site "
+        "coordinator approves the substitute before the shift changes hands.",
     )
     active = models.BooleanField(default=True)
 

@@ -187,6 +187,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "schedule-sweep": {
+        "task": "scheduling.tasks.schedule_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    "shifts-sync": {
+        "task": "scheduling.tasks.shifts_sync",
+        "schedule": 3600,
+    },
 }
 
 # --- Auth -------------------------------------------------------------------
