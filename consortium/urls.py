@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("chat.urls")),
+    path("schedule/", include("scheduling.urls")),
     path("libraries/", views.library_list, name="library-list"),
     path("libraries/<slug:code>/", views.library_hours, name="library-hours"),
     path("widget/embed.js", views.embed_js, name="widget-embed"),

@@ -122,7 +122,7 @@ def shifts_between(start: datetime, end: datetime, **filters):
         Shift.objects.live()
         .between(start, end)
         .filter(**filters)
-        .select_related("queue", "library", "assignee__library")
+        .select_related("queue__library", "library", "assignee__library")
         .prefetch_related(
             Prefetch(
                 "offers",
@@ -263,6 +263,12 @@ def claimable_offers(staff: Staff, now: datetime):
     visible = Q(stage=SubstitutionRequest.Stage.CONSORTIUM)
     if staff.library_id:
         visible |= Q(shift__library_id=staff.library_id)
+    if not staff.is_helpdesk:
+        # Only queues the librarian's library staffs: its own, or its co-ops.
+        visible &= Q(
+            shift__queue__kind=Queue.Kind.COOP,
+            shift__queue__member_libraries=staff.library_id,
+        ) | Q(shift__queue__library_id=staff.library_id)
     return (
         SubstitutionRequest.objects.filter(
             visible,
@@ -271,7 +277,7 @@ def claimable_offers(staff: Staff, now: datetime):
             shift__status=Shift.Status.SCHEDULED,
         )
         .exclude(offered_by=staff)
-        .select_related("shift__queue", "shift__library", "offered_by")
+        .select_related("shift__queue__library", "shift__library", "offered_by")
         .order_by("shift__starts_at")
     )
 
@@ -281,9 +287,40 @@ def pending_approvals(user):
     help desk)."""
     qs = SubstitutionRequest.objects.filter(
         status=SubstitutionRequest.Status.PENDING
-    ).select_related("shift__queue", "shift__library", "offered_by", "claimed_by")
+    ).select_related(
+        "shift__queue__library", "shift__library", "offered_by", "claimed_by"
+    )
     if getattr(user, "is_helpdesk", False):
         return qs
     if getattr(user, "is_coordinator", False) and user.library_id:
         return qs.filter(shift__library_id=user.library_id)
     return qs.none()
+
+
+# --- For live chat ----------------------------------------------------------------
+
+
+def shift_end_for(staff: Staff, at: datetime) -> datetime | None:
+    """When the shift `staff` is on at `at` ends, following back-to-back shifts
+    (any queue); None when they are not on a shift."""
+    shifts = list(
+        Shift.objects.live()
+        .filter(assignee=staff, ends_at__gt=at, starts_at__lte=at + timedelta(hours=24))
+        .order_by("starts_at")
+        .values_list("starts_at", "ends_at")
+    )
+    end = None
+    for starts_at, ends_at in shifts:
+        if end is None:
+            if starts_at > at:
+                return None
+            end = ends_at
+        elif starts_at <= end:
+            end = max(end, ends_at)
+        else:
+            break
+    return end
+
+
+def shift_ended_at(staff_id: int | None, at: datetime) -> bool:
+    return Shift.objects.live().filter(assignee_id=staff_id, ends_at=at).exists()

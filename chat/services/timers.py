@@ -19,6 +19,7 @@ from chat import events, selectors
 from chat.models import ChatTimer, Conversation
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, QueueMonitor
+from scheduling import selectors as scheduling_selectors
 
 Kind = ChatTimer.Kind
 WAITING_KINDS = (Kind.FALLBACK, Kind.MISSED_RISK, Kind.WAITING_LONG)
@@ -72,7 +73,12 @@ def schedule_active(conversation, config: ConsortiumSettings, now, librarian) ->
 
 
 def _service_closes_at(conversation, librarian, now):
-    """When the last queue through which `librarian` serves this chat closes."""
+    """When `librarian`'s shift ends (SPEC S2; back-to-back shifts count as
+    one), else when the last queue through which they serve this chat
+    closes."""
+    shift_end = scheduling_selectors.shift_end_for(librarian, now)
+    if shift_end:
+        return shift_end
     queue_ids = set(
         QueueMonitor.objects.filter(staff=librarian).values_list("queue_id", flat=True)
     )
@@ -215,12 +221,17 @@ def _patron_idle_close(timer, conversation, config, now):
 def _shift_end(timer, conversation, config, now):
     if conversation.status != Conversation.Status.ACTIVE:
         return
+    ended = (
+        "Your shift has ended"
+        if scheduling_selectors.shift_ended_at(conversation.librarian_id, timer.due_at)
+        else "Your queue has closed"
+    )
     events.publish_alert(
         [conversation.librarian_id],
         kind="shift_end",
         conversation_id=conversation.pk,
-        message="Your queue has closed and this chat is still open. Finish it "
-        "quickly, transfer it, or continue by email.",
+        message=f"{ended} and this chat is still open. Finish it quickly, transfer "
+        "it, or continue by email.",
     )
 
 

@@ -8,6 +8,7 @@ from scheduling.services.changes import (  # noqa: F401
     change_request_withdraw,
     describe_request,
 )
+from scheduling.services.feeds import calendar_feed, calendar_feed_reset  # noqa: F401
 from scheduling.services.shifts import (  # noqa: F401
     describe,
     requirements_set,

@@ -172,3 +172,30 @@ def test_the_beat_task_fires_timers_and_sweeps_abandoned_chats(setup, monkeypatc
     assert tasks.timers_fire() >= 1
     assert Conversation.objects.get(pk=chat.pk).status == "missed"
     assert tasks.timers_fire() == 0
+
+
+def test_a_librarian_on_a_shift_is_prompted_when_the_shift_ends(setup, alerts):
+    from scheduling.models import Shift
+
+    library, local, _, librarian, _ = setup
+    # Two back-to-back shifts: 09:00–10:30 and 10:30–11:00 in New York.
+    Shift.objects.create(
+        library=library,
+        queue=local,
+        date=NOW.date(),
+        assignee=librarian,
+        starts_at=NOW - 60 * 60 * S,
+        ends_at=NOW + 30 * 60 * S,
+    )
+    Shift.objects.create(
+        library=library,
+        queue=local,
+        date=NOW.date(),
+        assignee=librarian,
+        starts_at=NOW + 30 * 60 * S,
+        ends_at=NOW + 60 * 60 * S,
+    )
+    chat = accepted_chat(setup)
+    assert chat.timers.get(kind="shift_end").due_at == NOW + 60 * 60 * S
+    fire(NOW + 60 * 60 * S)
+    assert ("shift_end", [librarian.pk], chat.pk) in alerts

@@ -64,3 +64,14 @@ def world(db):
     # Before both terms: everything is in the future.
     w.now = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
     return w
+
+
+@pytest.fixture(autouse=True)
+def alert_emails_send_at_once(monkeypatch):
+    """No worker runs in tests: an alert email queued after commit is sent
+    in-process, through the same task."""
+    from scheduling import tasks
+
+    monkeypatch.setattr(
+        tasks.send_alert_email, "delay", lambda pk: tasks.send_alert_email(pk)
+    )
