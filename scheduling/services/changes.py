@@ -127,7 +127,7 @@ def change_request_decide(
     _require_helpdesk(actor)
     now = now or timezone.now()
     request = (
-        ScheduleChangeRequest.objects.select_for_update()
+        ScheduleChangeRequest.objects.select_for_update(of=("self",))
         .select_related("library", "requested_by")
         .get(pk=request_id)
     )

@@ -455,7 +455,7 @@ def shift_assign(
     """Give one dated shift to `assignee` (or nobody). The library's
     coordinator or the help desk. Locks the shift and the assignee."""
     shift = (
-        Shift.objects.select_for_update()
+        Shift.objects.select_for_update(of=("self",))
         .select_related("library", "queue")
         .get(pk=shift_id)
     )

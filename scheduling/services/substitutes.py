@@ -24,7 +24,7 @@ Stage = SubstitutionRequest.Stage
 
 def _lock_offer(offer_id: int) -> SubstitutionRequest:
     offer = (
-        SubstitutionRequest.objects.select_for_update()
+        SubstitutionRequest.objects.select_for_update(of=("self",))
         .filter(pk=offer_id)
         .select_related("shift__queue", "shift__library", "offered_by")
         .first()
@@ -53,7 +53,7 @@ def shift_give_up(
     """
     now = now or timezone.now()
     shift = (
-        Shift.objects.select_for_update()
+        Shift.objects.select_for_update(of=("self",))
         .select_related("queue", "library", "assignee")
         .filter(pk=shift_id)
         .first()
