@@ -28,6 +28,17 @@ def register_models() -> None:
     _register(models.Library, m2m_fields={"coops"})
     _register(models.Staff, exclude=("password", "last_login"))
 
+    from scheduling import models as schedule
+
+    for model in (
+        schedule.CoverageRequirement,
+        schedule.ShiftSlot,
+        schedule.Shift,
+        schedule.SubstitutionRequest,
+        schedule.ScheduleChangeRequest,
+    ):
+        _register(model)
+
 
 def _register(model, exclude=(), **options) -> None:
     """Track the row's own columns (not reverse relations, which would show

@@ -358,11 +358,6 @@ class ScheduleChangeRequest(ScopedModel):
     assignee = models.ForeignKey(
         Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    effective_from = models.DateField(
-        null=True,
-        blank=True,
-        help_text="First day the change applies. Empty: from approval.",
-    )
     reason = models.TextField()
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.PENDING

@@ -79,6 +79,7 @@ class LibraryAdmin(ScopedAdmin):
                 )
             },
         ),
+        ("Schedule", {"fields": ("substitutes_need_approval",)}),
         ("Embed code", {"fields": ("embed_code", "public_pages")}),
     )
 

@@ -42,11 +42,21 @@ def _validate(request: ScheduleChangeRequest) -> None:
         raise ValidationError(errors)
 
 
+def _existing_slot(request: ScheduleChangeRequest) -> ShiftSlot:
+    slot = ShiftSlot.objects.filter(pk=request.slot_id).first()
+    if slot is None:
+        raise DomainError(
+            "The weekly shift this request is about no longer exists; reject the "
+            "request or file a new one."
+        )
+    return slot
+
+
 def _proposed_slot(request: ScheduleChangeRequest) -> ShiftSlot:
     if request.action == Action.ADD:
         slot = ShiftSlot(library=request.library)
     else:
-        slot = ShiftSlot.objects.get(pk=request.slot_id)
+        slot = _existing_slot(request)
     for name in (*PROPOSAL, "assignee"):
         value = getattr(
             request, f"{name}_id" if name in ("queue", "term", "assignee") else name
@@ -101,6 +111,8 @@ def describe_request(request: ScheduleChangeRequest) -> str:
     parts = []
     if request.slot_id:
         parts.append(f"Weekly shift: {request.slot}")
+    elif request.action != Action.ADD:
+        return "The weekly shift no longer exists."
     if request.action != Action.REMOVE:
         new = _proposed_slot(request)
         parts.append(

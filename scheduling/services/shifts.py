@@ -230,6 +230,11 @@ def slot_dates(slot: ShiftSlot, start: date | None = None) -> list[date]:
     return days
 
 
+def _yesterday(now: datetime) -> date:
+    """Earliest day a shift not yet ended can start on, in any zone."""
+    return (now - timedelta(days=2)).date()
+
+
 def slot_interval(slot: ShiftSlot, day: date) -> tuple[datetime, datetime]:
     zone = slot.queue.zone
     return (
@@ -254,7 +259,9 @@ def slot_save(
     stored = ShiftSlot.objects.filter(pk=slot.pk).first() if slot.pk else None
     if stored is not None:
         _require_owner(actor, stored)
-    if not scoping.is_helpdesk(actor) and term_started(slot.term, now.date()):
+    if not scoping.is_helpdesk(actor) and term_started(
+        slot.term, timezone.localdate(now)
+    ):
         same_hours = stored is not None and all(
             getattr(stored, f) == getattr(slot, f)
             for f in ("library_id", "queue_id", "term_id", "weekday", "starts", "ends")
@@ -270,7 +277,11 @@ def slot_save(
         raise ValidationError(errors)
     if slot.assignee_id:
         _lock_staff(slot.assignee_id)
-        future = [d for d in slot_dates(slot) if slot_interval(slot, d)[1] > now]
+        future = [
+            d
+            for d in slot_dates(slot, start=_yesterday(now))
+            if slot_interval(slot, d)[1] > now
+        ]
         exclude = list(slot.shifts.values_list("pk", flat=True)) if slot.pk else []
         _check_free(
             slot.assignee, [slot_interval(slot, d) for d in future], exclude=exclude
@@ -287,7 +298,9 @@ def slot_delete(*, actor: Staff, slot: ShiftSlot, now: datetime | None = None) -
     history), its past ones stay. Same rule as `slot_save` for terms under way."""
     now = now or timezone.now()
     _require_owner(actor, slot)
-    if not scoping.is_helpdesk(actor) and term_started(slot.term, now.date()):
+    if not scoping.is_helpdesk(actor) and term_started(
+        slot.term, timezone.localdate(now)
+    ):
         raise PermissionDenied(
             f"{slot.term} is under way: ask the help desk to remove this weekly shift "
             "with a schedule-change request."
@@ -316,7 +329,9 @@ def slot_sync(
     slot no longer has (a new holiday or closure). Past shifts are history and
     stay as they were. Returns how many shifts changed."""
     now = now or timezone.now()
-    wanted = {d: slot_interval(slot, d) for d in slot_dates(slot)}
+    wanted = {
+        d: slot_interval(slot, d) for d in slot_dates(slot, start=_yesterday(now))
+    }
     existing = {s.date: s for s in slot.shifts.all()}
     changed = 0
     for day, shift in existing.items():

@@ -1,16 +1,19 @@
+from datetime import UTC, date, datetime, time, timedelta
+
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import timezone
 
-from consortium.models import Library, Queue, Staff
+from consortium.models import Library, Queue, Staff, Term
 
 pytestmark = pytest.mark.django_db
 
 
-def snapshot():
-    """Every row of the consortium app, by model, as comparable tuples."""
+def snapshot(app="consortium"):
+    """Every row of `app`, by model, as comparable tuples."""
     data = {}
-    for model in apps.get_app_config("consortium").get_models():
+    for model in apps.get_app_config(app).get_models():
         fields = [
             f.attname
             for f in model._meta.concrete_fields
@@ -40,12 +43,57 @@ def test_seed_demo_builds_a_realistic_consortium():
 
 def test_seed_demo_twice_leaves_the_same_data():
     call_command("seed_demo", verbosity=0)
-    first = snapshot()
+    first, schedule = snapshot(), snapshot("scheduling")
+    for model in ("CoverageRequirement", "ShiftSlot", "Shift", "SubstitutionRequest"):
+        assert schedule[model], model
     call_command("seed_demo", verbosity=0)
     assert snapshot() == first
+    second = snapshot("scheduling")
+    assert {m: len(rows) for m, rows in second.items()} == {
+        m: len(rows) for m, rows in schedule.items()
+    }
+    assert second == schedule
 
 
 def test_demo_logins_work(client):
     call_command("seed_demo", verbosity=0)
     assert client.login(username="helpdesk", password="askdemo-2026")
     assert client.login(username="sprc-coord", password="askdemo-2026")
+
+
+def test_seed_demo_builds_a_schedule_with_gaps(monkeypatch):
+    # The demo's terms are fixed dates; run it as on the day it was written.
+    today = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: today)
+    from scheduling import selectors
+    from scheduling.models import CoverageRequirement, ShiftSlot, SubstitutionRequest
+
+    call_command("seed_demo", verbosity=0)
+    statewide = Queue.objects.get(code="coop-statewide")
+    terms = {term.name: term for term in Term.objects.filter(library__isnull=True)}
+    for name in ("Fall 2026", "Winter break 2026–27", "Spring 2027"):
+        assert CoverageRequirement.objects.filter(
+            queue=statewide, term=terms[name]
+        ).exists()
+    weekday_noon = CoverageRequirement.objects.get(
+        queue=statewide, term=terms["Fall 2026"], weekday=0, hour=12
+    )
+    assert weekday_noon.librarians == 2
+    assert ShiftSlot.objects.filter(term=terms["Fall 2026"]).count() > 20
+    assert ShiftSlot.objects.filter(term=terms["Winter break 2026–27"]).exists()
+    assert not ShiftSlot.objects.filter(term=terms["Spring 2027"]).exists()
+    # Every slot belongs to its librarian's library and the library's co-ops.
+    for slot in ShiftSlot.objects.select_related("assignee", "library"):
+        assert slot.assignee.library_id == slot.library_id
+        assert slot.library.coops.filter(pk=slot.queue_id).exists()
+    # Most required hours of a fall week are covered, not all: the week grid
+    # shows green, amber and red.
+    monday = datetime.combine(date(2026, 11, 30), time(), tzinfo=statewide.zone)
+    week = selectors.coverage(statewide, monday, monday + timedelta(days=7))
+    required = sum(h.required for h in week)
+    covered = sum(min(h.count, h.required) for h in week)
+    assert 0.6 * required < covered < required
+    assert {"met", "short", "empty"} <= {h.state for h in week}
+    offer = SubstitutionRequest.objects.get()
+    assert offer.offered_by.username == "gcsu-erin"
+    assert offer.status == "open" and offer.stage == "library"

@@ -5,17 +5,24 @@ a local queue each plus three co-op queues, 36 staff in every role, terms,
 posted hours, holidays, closures, liaisons, referral agreements, an
 announcement and a problem report. Rows are found by their natural keys and
 brought back to the values below, so a second run changes nothing.
+
+The schedule: coverage requirements of the co-op queues, weekly shifts for
+the fall and the winter break that cover most (not all) required hours, and
+one shift given up and still offered to its library. Spring 2027 has
+requirements but no weekly shifts yet, for a coordinator to build.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from consortium import services
 from consortium.audit import acting_as
+from consortium.fields import parse_minutes
 from consortium.models import (
     Announcement,
     Closure,
@@ -31,6 +38,8 @@ from consortium.models import (
     Term,
     TermType,
 )
+from scheduling import services as schedule
+from scheduling.models import CoverageRequirement, Shift, ShiftSlot, SubstitutionRequest
 
 DEMO_PASSWORD = "askdemo-2026"
 EASTERN = "America/New_York"
@@ -287,6 +296,69 @@ REFERRALS = [
 ]
 
 
+# --- The schedule ------------------------------------------------------------------
+
+FALL, WINTER, SPRING = "Fall 2026", "Winter break 2026–27", "Spring 2027"
+SAT_SUN = SAT + SUN
+
+# Librarians required (S1), per consortium term and co-op queue: rows of
+# (weekdays, from hour, to hour, librarians), later rows overriding earlier.
+SEMESTER_NEEDS = {
+    # One librarian round the clock, two in the weekday daytime.
+    "coop-statewide": [(ALL_WEEK, 0, 24, 1), (WEEKDAYS, 9, 17, 2)],
+    "coop-academic": [(ALL_WEEK, 8, 24, 1)],  # its open hours
+}
+BREAK_NEEDS = {
+    "coop-statewide": [(WEEKDAYS, 9, 17, 1), (SAT_SUN, 10, 16, 1)],
+    "coop-academic": [(WEEKDAYS, 9, 17, 1)],
+}
+REQUIREMENTS = {FALL: SEMESTER_NEEDS, WINTER: BREAK_NEEDS, SPRING: SEMESTER_NEEDS}
+
+# Weekly shifts (S2): (librarian, co-op queue, term, weekdays, starts, ends) in
+# the queue's zone (Eastern). About three quarters of the required hours are
+# covered; Fridays, the small hours and weekend evenings are thin on purpose.
+SLOTS = [
+    ("ocpl-sam", "coop-statewide", FALL, [0, 1, 2], "07:00", "09:00"),
+    ("mlpl-ana", "coop-statewide", FALL, [3], "07:00", "09:00"),
+    ("sprc-rob", "coop-statewide", FALL, WEEKDAYS, "09:00", "13:00"),
+    ("gcsu-erin", "coop-statewide", FALL, MON_THU, "09:00", "13:00"),
+    ("sprc-nancy", "coop-statewide", FALL, WEEKDAYS, "13:00", "17:00"),
+    ("atlaw-ruth", "coop-statewide", FALL, MON_THU, "13:00", "17:00"),
+    ("atlaw-omar", "coop-statewide", FALL, FRI, "13:00", "15:00"),
+    ("ocpl-priya", "coop-statewide", FALL, MON_THU, "17:00", "20:00"),
+    ("mlpl-kim", "coop-statewide", FALL, FRI, "17:00", "20:00"),
+    ("pbpl-wren", "coop-statewide", FALL, MON_THU, "20:00", "23:00"),
+    ("atlaw-omar", "coop-statewide", FALL, FRI, "20:00", "23:00"),
+    ("phcc-noah", "coop-statewide", FALL, ALL_WEEK, "23:00", "24:00"),
+    ("pbpl-dale", "coop-statewide", FALL, WEEKDAYS, "00:00", "03:00"),
+    ("shs-paul", "coop-statewide", FALL, SAT, "07:00", "10:00"),
+    ("ocpl-leo", "coop-statewide", FALL, SAT, "10:00", "14:00"),
+    ("shs-ivy", "coop-statewide", FALL, SAT, "14:00", "18:00"),
+    ("ems-sara", "coop-statewide", FALL, SAT, "18:00", "23:00"),
+    ("mlpl-ana", "coop-statewide", FALL, SUN, "07:00", "13:00"),
+    ("gcsu-john", "coop-statewide", FALL, SUN, "13:00", "17:00"),
+    ("ems-sara", "coop-statewide", FALL, SUN, "17:00", "21:00"),
+    ("phcc-june", "coop-academic", FALL, WEEKDAYS, "08:00", "12:00"),
+    ("gcsu-john", "coop-academic", FALL, MON_THU, "12:00", "16:00"),
+    ("phcc-noah", "coop-academic", FALL, WEEKDAYS, "16:00", "20:00"),
+    ("sprc-nancy", "coop-academic", FALL, MON_THU, "20:00", "22:00"),
+    ("gcsu-erin", "coop-academic", FALL, SAT, "10:00", "14:00"),
+    ("gcsu-john", "coop-academic", FALL, SAT, "14:00", "18:00"),
+    ("sprc-rob", "coop-academic", FALL, SUN, "13:00", "17:00"),
+    ("phcc-june", "coop-academic", FALL, SUN, "17:00", "21:00"),
+    ("shs-paul", "coop-public", FALL, MON_THU, "16:00", "18:00"),
+    ("ems-mark", "coop-public", FALL, SAT, "10:00", "14:00"),
+    ("sprc-rob", "coop-statewide", WINTER, [0, 2], "09:00", "13:00"),
+    ("gcsu-erin", "coop-statewide", WINTER, [1, 3], "09:00", "13:00"),
+    ("ocpl-sam", "coop-statewide", WINTER, FRI, "09:00", "13:00"),
+    ("atlaw-ruth", "coop-statewide", WINTER, MON_THU, "13:00", "17:00"),
+    ("mlpl-kim", "coop-statewide", WINTER, SAT, "10:00", "14:00"),
+    ("phcc-june", "coop-academic", WINTER, WEEKDAYS, "09:00", "13:00"),
+    ("gcsu-john", "coop-academic", WINTER, [0, 1, 2], "13:00", "17:00"),
+]
+GIVE_UP = ("gcsu-erin", "Presenting at the state library conference.")
+
+
 class Command(BaseCommand):
     help = "Create or refresh the demo consortium (idempotent)."
 
@@ -301,11 +373,18 @@ class Command(BaseCommand):
             config.listserv_email = "askref-l@askalibrarian.example.org"
             config.save()
             self._seed(helpdesk)
+            self._schedule(helpdesk)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo consortium ready: {Library.objects.count()} libraries, "
                 f"{Queue.objects.count()} queues, {Staff.objects.count()} staff."
             )
+        )
+        self.stdout.write(
+            f"Schedule: {ShiftSlot.objects.count()} weekly shifts, "
+            f"{Shift.objects.live().filter(starts_at__gt=timezone.now()).count()} "
+            f"upcoming dated shifts, {CoverageRequirement.objects.count()} "
+            "hourly coverage requirements."
         )
 
     def _seed(self, helpdesk):
@@ -336,6 +415,8 @@ class Command(BaseCommand):
                     "ticket_email": f"ask-{code}@askalibrarian.example.org",
                     "service_area": area,
                     "fallback_delay_seconds": 15,
+                    # The law library vets who covers its shifts.
+                    "substitutes_need_approval": code == "atlaw",
                     "active": True,
                 },
             )
@@ -404,6 +485,102 @@ class Command(BaseCommand):
             },
         )
         self._canned(libraries)
+
+    def _schedule(self, helpdesk):
+        """Requirements, weekly shifts and a give-up, through the scheduling
+        services with the help desk as the actor (the fall is under way, so
+        coordinators could not add its hours). Rows already as below are not
+        written again, so a second run is quick and changes nothing."""
+        terms = {t.name: t for t in Term.objects.filter(library__isnull=True)}
+        queues = {q.code: q for q in Queue.objects.coop()}
+        for term_name, needs in REQUIREMENTS.items():
+            for code, rows in needs.items():
+                self._requirements(helpdesk, queues[code], terms[term_name], rows)
+        staff = {s.username: s for s in Staff.objects.filter(library__isnull=False)}
+        for username, code, term_name, days, starts, ends in SLOTS:
+            for day in days:
+                self._slot(
+                    helpdesk,
+                    staff[username],
+                    queues[code],
+                    terms[term_name],
+                    day,
+                    parse_minutes(starts),
+                    parse_minutes(ends),
+                )
+        self._give_up()
+
+    def _requirements(self, helpdesk, queue, term, rows):
+        wanted = {}
+        for days, start, end, count in rows:
+            for day in days:
+                for hour in range(start, end):
+                    wanted[(day, hour)] = count
+        current = {
+            (r.weekday, r.hour): r.librarians
+            for r in CoverageRequirement.objects.filter(queue=queue, term=term)
+        }
+        if current == wanted:
+            return
+        calls = [(ALL_WEEK, 0, 24, 0)] if current else []
+        # One call per run of equal hours, each row written once.
+        runs = {}
+        for day in ALL_WEEK:
+            hour = 0
+            while hour < 24:
+                count = wanted.get((day, hour))
+                end = hour + 1
+                while end < 24 and wanted.get((day, end)) == count:
+                    end += 1
+                if count is not None:
+                    runs.setdefault((hour, end, count), []).append(day)
+                hour = end
+        calls += [(days, start, end, n) for (start, end, n), days in runs.items()]
+        for days, start, end, count in calls:
+            schedule.requirements_set(
+                actor=helpdesk,
+                queue=queue,
+                term=term,
+                weekdays=days,
+                from_hour=start,
+                to_hour=end,
+                librarians=count,
+            )
+
+    def _slot(self, helpdesk, librarian, queue, term, weekday, starts, ends):
+        key = dict(
+            library_id=librarian.library_id,
+            queue=queue,
+            term=term,
+            weekday=weekday,
+            starts=starts,
+        )
+        slot = ShiftSlot.objects.filter(**key).first()
+        if slot is not None and (slot.ends, slot.assignee_id) == (ends, librarian.pk):
+            return
+        slot = slot or ShiftSlot(**key)
+        slot.ends, slot.assignee = ends, librarian
+        schedule.slot_save(actor=helpdesk, slot=slot)
+
+    def _give_up(self):
+        """One shift at least three days ahead, still offered to its library."""
+        username, reason = GIVE_UP
+        librarian = Staff.objects.get(username=username)
+        if SubstitutionRequest.objects.filter(
+            offered_by=librarian, status__in=SubstitutionRequest.OPEN_STATUSES
+        ).exists():
+            return
+        shift = (
+            Shift.objects.live()
+            .filter(
+                assignee=librarian,
+                starts_at__gte=timezone.now() + timedelta(days=3),
+            )
+            .order_by("starts_at")
+            .first()
+        )
+        if shift is not None:
+            schedule.shift_give_up(actor=librarian, shift_id=shift.pk, reason=reason)
 
     def _canned(self, libraries):
         """The global canned messages come with the chat app's migrations; one
