@@ -36,7 +36,8 @@ from scheduling.models import CalendarFeed, Shift, SubstitutionRequest
 from scheduling.selectors import HOUR, HourCoverage
 
 Offer = SubstitutionRequest
-AHEAD = timedelta(weeks=8)  # how far "My shifts" looks
+WEEKS = 8  # how far "My shifts" looks, unless asked for more (?weeks=, up to MAX_WEEKS)
+MAX_WEEKS = 60
 FEED_BEHIND = timedelta(days=30)
 FEED_AHEAD = timedelta(days=2 * 366)  # terms are published about a year ahead
 MAX_OPEN = 200
@@ -154,6 +155,13 @@ def shift_row(user, shift: Shift, now, zone, claimable=frozenset()) -> ShiftRow:
 # --- My shifts -----------------------------------------------------------------
 
 
+def _int(text, *, default: int, low: int, high: int) -> int:
+    try:
+        return min(max(int(text), low), high)
+    except (TypeError, ValueError):
+        return default
+
+
 @login_required
 def my_shifts(request):
     user = request.user
@@ -161,9 +169,10 @@ def my_shifts(request):
         return render(request, "scheduling/no_shifts.html")
     now = timezone.now()
     zone = selectors.viewer_zone(user)
-    shifts = selectors.my_shifts(user, now, now + AHEAD).select_related(
-        "queue__library"
-    )
+    weeks = _int(request.GET.get("weeks"), default=WEEKS, low=1, high=MAX_WEEKS)
+    shifts = selectors.my_shifts(
+        user, now, now + timedelta(weeks=weeks)
+    ).select_related("queue__library")
     offers = selectors.claimable_offers(user, now).select_related(
         "shift__queue__library"
     )[:MAX_OPEN]
@@ -186,7 +195,8 @@ def my_shifts(request):
             "approvals": [(o, when(o.shift, zone)) for o in approvals],
             "feed_url": feed_url,
             "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
-            "weeks": AHEAD.days // 7,
+            "weeks": weeks,
+            "more_weeks": min(weeks + 26, MAX_WEEKS) if weeks < MAX_WEEKS else None,
         },
     )
 

@@ -150,7 +150,7 @@ def alert_last_minute(offer: SubstitutionRequest) -> None:
             config.helpdesk_email,
             *coordinators(offer.shift.library_id),
         ],
-        f"URGENT: substitute needed within 24 h — {offer.shift.queue.code}",
+        f"URGENT: substitute needed within 24 h: {offer.shift.queue.code}",
         "A librarian cannot cover a shift that starts within 24 hours. "
         "Can you take it?\n\n" + _offer_lines(offer),
     )
@@ -167,7 +167,7 @@ def alert_widened(offer: SubstitutionRequest) -> None:
     config = ConsortiumSettings.load()
     email = outbox(
         [config.listserv_email],
-        f"Substitute needed — {offer.shift.queue.code}",
+        f"Substitute needed: {offer.shift.queue.code}",
         "A shift is looking for a substitute from any member library.\n\n"
         + _offer_lines(offer),
     )
@@ -178,7 +178,7 @@ def notify_pending(offer: SubstitutionRequest) -> None:
     shift = offer.shift
     outbox(
         coordinators(shift.library_id),
-        f"Approve a substitute — {shift.queue.code}",
+        f"Approve a substitute: {shift.queue.code}",
         f"{_who(offer.claimed_by)} offers to cover this shift. Approve or turn it "
         f"down: {_url('schedule-mine')}#approvals\n\n" + _offer_lines(offer),
     )
@@ -189,7 +189,7 @@ def notify_filled(offer: SubstitutionRequest) -> None:
     zones = queue_zones(shift.queue)
     outbox(
         _emails(offer.offered_by, offer.claimed_by) + coordinators(shift.library_id),
-        f"Shift covered — {shift.queue.code}",
+        f"Shift covered: {shift.queue.code}",
         f"{_who(offer.claimed_by)} covers {shift.queue.name}, "
         f"{when(shift.starts_at, shift.ends_at, zones)}, in place of "
         f"{_who(offer.offered_by)}.\n",
@@ -200,7 +200,7 @@ def notify_rejected(offer: SubstitutionRequest, claimer: Staff, note: str) -> No
     shift = offer.shift
     outbox(
         _emails(claimer),
-        f"Substitute not approved — {shift.queue.code}",
+        f"Substitute not approved: {shift.queue.code}",
         f"The coordinator of {shift.library.name} did not approve your offer to cover "
         f"{shift.queue.name}, {when(shift.starts_at, shift.ends_at, queue_zones(shift.queue))}."
         f"\n{note}\n",
@@ -230,6 +230,9 @@ def _shift_lines(shifts, zones_for) -> list[str]:
     return lines
 
 
+RUN_LOOKAHEAD = timedelta(hours=24)
+
+
 def gaps_urgent(*, now: datetime | None = None) -> int:
     """S6: unfilled shifts and hours below requirement in the next 48 h (the
     consortium setting), each alerted to the listserv once. Returns how many
@@ -250,7 +253,11 @@ def gaps_urgent(*, now: datetime | None = None) -> int:
                 alerts.append(alert)
                 new_shifts.append(shift)
         for queue in selectors.coop_queues():
-            for gap in selectors.coverage_gaps(queue, now, end):
+            # A run of short hours that starts in the window is alerted whole,
+            # so the listserv hears of it once, not hour by hour as the
+            # window slides over it.
+            runs = selectors.coverage_gaps(queue, now, end + RUN_LOOKAHEAD)
+            for gap in (g for g in runs if g.starts_at < end):
                 fresh = [
                     a
                     for cell in gap.hours

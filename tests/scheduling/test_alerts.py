@@ -325,3 +325,38 @@ def test_concurrent_sweeps_alert_each_gap_once(sunday):
     assert Alert.objects.filter(kind="urgent_hour").count() == 2
     assert Alert.objects.filter(kind="urgent_shift").count() == 1
     assert AlertEmail.objects.count() == 1
+
+
+def test_a_run_of_short_hours_is_alerted_whole_when_it_enters_the_window(
+    sunday, django_capture_on_commit_callbacks
+):
+    services.requirements_set(
+        actor=sunday.helpdesk,
+        queue=sunday.queue,
+        term=sunday.spring,
+        weekdays=[6],
+        from_hour=13,
+        to_hour=16,
+        librarians=1,
+    )
+    # Friday 13:30 EST: Sunday 13:00 is within 48 h, 14:00 and 15:00 not yet.
+    now = datetime(2027, 1, 22, 18, 30, tzinfo=UTC)
+    run(services.alerts.gaps_urgent, django_capture_on_commit_callbacks, now=now)
+    hours = Alert.objects.filter(kind="urgent_hour", key__contains="20270124T")
+    assert sorted(a.key.split(":")[1] for a in hours) == [
+        "20270124T1400Z",
+        "20270124T1600Z",
+        "20270124T1800Z",
+        "20270124T1900Z",
+        "20270124T2000Z",
+    ]
+    assert (
+        "Sun Jan 24, 13:00–16:00 EST (12:00–15:00 CST) — 0 of 1" in mail.outbox[0].body
+    )
+    for minutes in (30, 90, 150):
+        run(
+            services.alerts.gaps_urgent,
+            django_capture_on_commit_callbacks,
+            now=now + timedelta(minutes=minutes),
+        )
+    assert len(mail.outbox) == 1
