@@ -16,19 +16,8 @@ from chat.models import (
     PatronBlock,
     Ticket,
 )
-from consortium.admin.base import ALL, ScopedAdmin
+from consortium.admin.base import ALL, ReadOnlyMixin, ScopedAdmin
 from consortium.services import DomainError
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MessageInline(ReadOnlyMixin, admin.TabularInline):

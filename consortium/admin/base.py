@@ -60,6 +60,20 @@ def _limit_to_scope(db_field, request, kwargs, wide_fields):
             kwargs["empty_label"] = None
 
 
+class ReadOnlyMixin:
+    """For admins and inlines whose rows only services write (history, mail):
+    nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdmin(ScopedPermissions, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     # Relations whose choices stay consortium-wide for coordinators (e.g. the
     # library a referral goes to).

@@ -19,7 +19,7 @@ from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
 from consortium import scoping
-from consortium.admin.base import ScopedAdmin, ScopedInline
+from consortium.admin.base import ReadOnlyMixin, ScopedAdmin, ScopedInline
 from consortium.models import Library, Queue, Staff, Term
 from consortium.services import DomainError
 
@@ -228,28 +228,12 @@ def week_grid_url(queue_code: str) -> str | None:
         return None
 
 
-class ReadOnlyInline(ScopedInline):
+class ReadOnlyInline(ReadOnlyMixin, ScopedInline):
     """History shown under a row: nobody edits it here."""
 
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyMixin, ScopedAdmin):
+    pass
