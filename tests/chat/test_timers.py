@@ -174,7 +174,7 @@ def test_the_beat_task_fires_timers_and_sweeps_abandoned_chats(setup, monkeypatc
     assert tasks.timers_fire() == 0
 
 
-def test_a_librarian_on_a_shift_is_prompted_when_the_shift_ends(setup, alerts):
+def test_a_librarian_on_a_shift_is_prompted_when_the_shift_ends(setup, monkeypatch):
     from scheduling.models import Shift
 
     library, local, _, librarian, _ = setup
@@ -197,5 +197,16 @@ def test_a_librarian_on_a_shift_is_prompted_when_the_shift_ends(setup, alerts):
     )
     chat = accepted_chat(setup)
     assert chat.timers.get(kind="shift_end").due_at == NOW + 60 * 60 * S
+    said = []
+    monkeypatch.setattr(
+        events,
+        "publish_alert",
+        lambda ids, *, kind, message, **kw: (
+            said.append(message) if kind == "shift_end" else None
+        ),
+    )
     fire(NOW + 60 * 60 * S)
-    assert ("shift_end", [librarian.pk], chat.pk) in alerts
+    assert said == [
+        "Your shift has ended and this chat is still open. Finish it quickly, "
+        "transfer it, or continue by email."
+    ]

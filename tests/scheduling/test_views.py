@@ -66,6 +66,17 @@ def test_my_shifts_lists_times_in_the_viewers_zone(client, world):
     assert "Covered" in page.content.decode()
 
 
+def test_my_shifts_looks_further_ahead_when_asked(client, world):
+    far = one_off(world, world.rob, future_day(70))
+    client.force_login(world.rob)
+    page = client.get("/schedule/").content.decode()
+    assert f"/schedule/shifts/{far.pk}/" not in page
+    assert "Show the next 34 weeks" in page
+    page = client.get("/schedule/?weeks=34").content.decode()
+    assert f"/schedule/shifts/{far.pk}/" in page
+    assert client.get("/schedule/?weeks=nonsense").status_code == 200
+
+
 def test_my_shifts_page_keeps_its_queries_constant(client, world):
     client.force_login(world.coord_a)
     one_off(world, world.coord_a)
