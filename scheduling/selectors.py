@@ -170,10 +170,16 @@ class _Requirements:
         return self.table.get((term.pk, local.weekday(), local.hour), 0)
 
 
-def coverage(queue: Queue, start: datetime, end: datetime) -> list[HourCoverage]:
+def coverage(
+    queue: Queue, start: datetime, end: datetime, *, given_up_count: bool = False
+) -> list[HourCoverage]:
     """Each local hour of `queue` in [start, end): open or not, librarians
     required and the shifts that cover all of it (filled or not). A few
-    queries whatever the length of the range."""
+    queries whatever the length of the range.
+
+    With `given_up_count`, a shift given up but still assigned counts as
+    filled: its give-up has alerts of its own (S3, S4), so the gap alerts
+    look only at hours nobody was ever scheduled for."""
     zone = queue.zone
     reqs = _Requirements(
         queue, start.astimezone(zone).date(), end.astimezone(zone).date()
@@ -190,7 +196,12 @@ def coverage(queue: Queue, start: datetime, end: datetime) -> list[HourCoverage]
             if shift.starts_at >= at + HOUR or shift.ends_at <= at:
                 continue
             if shift.starts_at <= at and shift.ends_at >= at + HOUR:
-                (cell.filled if shift_is_filled(shift) else cell.unfilled).append(shift)
+                filled = shift_is_filled(shift) or (
+                    given_up_count
+                    and shift.assignee_id is not None
+                    and shift.status == Shift.Status.SCHEDULED
+                )
+                (cell.filled if filled else cell.unfilled).append(shift)
             else:
                 cell.partial.append(shift)
         hours.append(cell)
@@ -209,11 +220,13 @@ class Gap:
     hours: list[HourCoverage]
 
 
-def coverage_gaps(queue: Queue, start: datetime, end: datetime) -> list[Gap]:
+def coverage_gaps(
+    queue: Queue, start: datetime, end: datetime, *, given_up_count: bool = False
+) -> list[Gap]:
     """Hours in [start, end) where fewer librarians are scheduled than
     required, merged into runs with the same shortfall."""
     gaps: list[Gap] = []
-    for cell in coverage(queue, start, end):
+    for cell in coverage(queue, start, end, given_up_count=given_up_count):
         if not cell.short:
             continue
         last = gaps[-1] if gaps else None

@@ -4,12 +4,16 @@ and conditional updates."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.core.mail import EmailMessage
 
 from consortium.tasks import send_once
 from scheduling import services
 from scheduling.models import AlertEmail
+
+logger = logging.getLogger(__name__)
 
 
 def _build(email: AlertEmail) -> EmailMessage:
@@ -29,13 +33,20 @@ def schedule_sweep() -> dict:
     """Every minute: widen and expire substitute offers, check attendance and
     help on the desk, alert urgent gaps, write due daily digests, and re-queue
     emails a dead worker left unsent."""
-    done = {
-        "offers": services.offers_sweep(),
-        "attendance": services.alerts.attendance_check(),
-        "insufficient": services.alerts.insufficient_check(),
-        "urgent": services.alerts.gaps_urgent(),
-        "digests": services.alerts.gaps_digest(),
+    steps = {
+        "offers": services.offers_sweep,
+        "attendance": services.alerts.attendance_check,
+        "insufficient": services.alerts.insufficient_check,
+        "urgent": services.alerts.gaps_urgent,
+        "digests": services.alerts.gaps_digest,
     }
+    done = {}
+    for name, step in steps.items():
+        try:  # one failing step must not starve the others
+            done[name] = step()
+        except Exception:
+            logger.exception("Schedule sweep step %s failed", name)
+            done[name] = "failed"
     unsent = list(services.alerts.unsent_emails())
     for email_id in unsent:
         send_alert_email.delay(email_id)

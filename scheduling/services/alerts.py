@@ -114,6 +114,19 @@ def claim(kind: str, key: str, **links) -> Alert | None:
         return None
 
 
+def unclaimed(wanted: list[tuple]) -> list[tuple]:
+    """The (kind, key, …) entries of `wanted` not alerted yet, read in one
+    query, so a sweep that finds nothing new writes nothing."""
+    if not wanted:
+        return []
+    known = set(
+        Alert.objects.filter(
+            kind__in={w[0] for w in wanted}, key__in=[w[1] for w in wanted]
+        ).values_list("kind", "key")
+    )
+    return [w for w in wanted if (w[0], w[1]) not in known]
+
+
 def _attach(alerts: list[Alert], email: AlertEmail | None) -> None:
     if email is not None:
         Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(email=email)
@@ -240,38 +253,43 @@ def gaps_urgent(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     config = ConsortiumSettings.load()
     end = now + timedelta(hours=config.urgent_gap_hours)
-    new_shifts, new_gaps, alerts = [], [], []
+    shifts = [
+        # Given-up shifts have alerts of their own (widened, last minute).
+        s
+        for s in selectors.unfilled_shifts(now, end)
+        if s.assignee_id is None
+    ]
+    gaps = []
+    for queue in selectors.coop_queues():
+        # A run of short hours that starts in the window is alerted whole, so
+        # the listserv hears of it once, not hour by hour as the window slides.
+        runs = selectors.coverage_gaps(
+            queue, now, end + RUN_LOOKAHEAD, given_up_count=True
+        )
+        gaps += [g for g in runs if g.starts_at < end]
     with transaction.atomic():
-        for shift in selectors.unfilled_shifts(now, end):
-            alert = claim(
-                Kind.URGENT_SHIFT,
-                f"shift:{shift.pk}:{shift.starts_at:%Y%m%dT%H%MZ}",
-                shift=shift,
-                queue=shift.queue,
+        wanted = [
+            (Kind.URGENT_SHIFT, f"shift:{s.pk}:{s.starts_at:%Y%m%dT%H%MZ}", s)
+            for s in shifts
+        ] + [
+            (Kind.URGENT_HOUR, f"{g.queue.pk}:{cell.starts_at:%Y%m%dT%H%MZ}", g)
+            for g in gaps
+            for cell in g.hours
+        ]
+        alerts, fresh = [], []
+        for kind, key, thing in unclaimed(wanted):
+            links = (
+                {"shift": thing, "queue": thing.queue}
+                if kind == Kind.URGENT_SHIFT
+                else {"queue": thing.queue}
             )
+            alert = claim(kind, key, **links)
             if alert:
                 alerts.append(alert)
-                new_shifts.append(shift)
-        for queue in selectors.coop_queues():
-            # A run of short hours that starts in the window is alerted whole,
-            # so the listserv hears of it once, not hour by hour as the
-            # window slides over it.
-            runs = selectors.coverage_gaps(queue, now, end + RUN_LOOKAHEAD)
-            for gap in (g for g in runs if g.starts_at < end):
-                fresh = [
-                    a
-                    for cell in gap.hours
-                    if (
-                        a := claim(
-                            Kind.URGENT_HOUR,
-                            f"{queue.pk}:{cell.starts_at:%Y%m%dT%H%MZ}",
-                            queue=queue,
-                        )
-                    )
-                ]
-                if fresh:
-                    alerts += fresh
-                    new_gaps.append(gap)
+                if thing not in fresh:
+                    fresh.append(thing)
+        new_shifts = [t for t in fresh if isinstance(t, Shift)]
+        new_gaps = [t for t in fresh if not isinstance(t, Shift)]
         if not alerts:
             return 0
         body = [
@@ -388,8 +406,13 @@ def attendance_check(*, now: datetime | None = None) -> int:
                 .get(pk=shift_id)
             )
             checked += 1
-            if not selectors.shift_is_filled(shift):
-                continue  # given up and not taken: the gap alerts cover it
+            given_up = any(
+                o.status in (*SubstitutionRequest.OPEN_STATUSES, "expired")
+                and o.offered_by_id == shift.assignee_id
+                for o in shift.offers.all()
+            )
+            if given_up:
+                continue  # given up and not taken: not a no-show, a gap
             present = (
                 core.live_monitors(shift.queue, now)
                 .filter(staff_id=shift.assignee_id)

@@ -149,9 +149,7 @@ def change_request_decide(
         raise DomainError("Say why the change is rejected; the coordinator reads it.")
     if approve:
         if request.action == Action.REMOVE:
-            slot_delete(
-                actor=actor, slot=ShiftSlot.objects.get(pk=request.slot_id), now=now
-            )
+            slot_delete(actor=actor, slot=_existing_slot(request), now=now)
         else:
             request.slot = slot_save(actor=actor, slot=_proposed_slot(request), now=now)
     request.status = Status.APPROVED if approve else Status.REJECTED

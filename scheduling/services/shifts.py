@@ -3,6 +3,7 @@ shifts made from them, one-off shifts, assignments and cancellations."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from consortium import scoping
 from consortium import selectors as core
 from consortium.audit import acting_as
 from consortium.fields import format_minutes
-from consortium.models import Queue, Staff, Term
+from consortium.models import Closure, Holiday, Queue, Staff, Term
 from consortium.services import DomainError, _require_helpdesk, _require_owner
 from scheduling import selectors
 from scheduling.models import (
@@ -23,6 +24,8 @@ from scheduling.models import (
     ShiftSlot,
     SubstitutionRequest,
 )
+
+logger = logging.getLogger(__name__)
 
 WEEKDAY_NAMES = [
     "Monday",
@@ -213,21 +216,58 @@ def _lock_staff(staff_id: int) -> Staff:
 
 def slot_dates(slot: ShiftSlot, start: date | None = None) -> list[date]:
     """Days of `slot.term` from `start` on its weekday on which its term is in
-    force for the queue and the queue is not closed all day."""
-    term = slot.term
-    day = max(term.start_date, start or term.start_date)
-    day += timedelta(days=(slot.weekday - day.weekday()) % 7)
+    force for the queue and the queue is not closed all day. Reads terms,
+    holidays and closures once, whatever the length of the term."""
+    term, queue = slot.term, slot.queue
+    first = max(term.start_date, start or term.start_date)
+    first += timedelta(days=(slot.weekday - first.weekday()) % 7)
+    if first > term.end_date:
+        return []
+    if not queue.active or (queue.library_id and not queue.library.active):
+        return []
+    own_terms = (
+        list(
+            Term.objects.filter(library_id=queue.library_id).overlapping(
+                first, term.end_date
+            )
+        )
+        if queue.library_id
+        else []
+    )
+    closed = list(Holiday.objects.overlapping(first, term.end_date))
+    if queue.library_id:
+        closed += list(
+            Closure.objects.filter(library_id=queue.library_id).overlapping(
+                first, term.end_date
+            )
+        )
     days = []
+    day = first
     while day <= term.end_date:
-        in_force = core.term_on(library_id=slot.queue.library_id, day=day)
+        own = next((t for t in own_terms if t.start_date <= day <= t.end_date), None)
+        in_force = own or (term if term.library_id is None else None)
         if (
-            in_force
+            in_force is not None
             and in_force.pk == term.pk
-            and not core.closed_all_day(slot.queue, day)
+            and not any(c.start_date <= day <= c.end_date for c in closed)
         ):
             days.append(day)
         day += timedelta(days=7)
     return days
+
+
+def slot_occurrences(
+    slot: ShiftSlot, now: datetime
+) -> dict[date, tuple[datetime, datetime]]:
+    """The instants of each future date of `slot` (ending after `now`). A
+    date on which the slot lies wholly in the hour a spring-forward change
+    skips has nothing to staff and no shift."""
+    found = {}
+    for day in slot_dates(slot, start=_yesterday(now)):
+        start, end = slot_interval(slot, day)
+        if end > start and end > now:
+            found[day] = (start, end)
+    return found
 
 
 def _yesterday(now: datetime) -> date:
@@ -241,6 +281,26 @@ def slot_interval(slot: ShiftSlot, day: date) -> tuple[datetime, datetime]:
         selectors.local_instant(day, slot.starts, zone),
         selectors.local_instant(day, slot.ends, zone),
     )
+
+
+def _check_slot_free(slot: ShiftSlot, now: datetime) -> None:
+    """Everyone who will be on the slot's future dates (its assignee, or the
+    substitute who took a date) is free then. Locks their staff rows."""
+    occurrences = slot_occurrences(slot, now)
+    taken = (
+        {s.date: s for s in slot.shifts.filter(assignee_overridden=True).live()}
+        if slot.pk
+        else {}
+    )
+    by_staff: dict[int, list] = {}
+    for day, interval in occurrences.items():
+        sub = taken.get(day)
+        staff_id = sub.assignee_id if sub else slot.assignee_id
+        if staff_id:
+            by_staff.setdefault(staff_id, []).append(interval)
+    exclude = list(slot.shifts.values_list("pk", flat=True)) if slot.pk else []
+    for staff_id in sorted(by_staff):
+        _check_free(_lock_staff(staff_id), by_staff[staff_id], exclude=exclude)
 
 
 @transaction.atomic
@@ -275,17 +335,7 @@ def slot_save(
     errors = _slot_errors(slot)
     if errors:
         raise ValidationError(errors)
-    if slot.assignee_id:
-        _lock_staff(slot.assignee_id)
-        future = [
-            d
-            for d in slot_dates(slot, start=_yesterday(now))
-            if slot_interval(slot, d)[1] > now
-        ]
-        exclude = list(slot.shifts.values_list("pk", flat=True)) if slot.pk else []
-        _check_free(
-            slot.assignee, [slot_interval(slot, d) for d in future], exclude=exclude
-        )
+    _check_slot_free(slot, now)
     with acting_as(actor):
         slot.save()
     slot_sync(slot=slot, actor=actor, now=now)
@@ -311,12 +361,19 @@ def slot_delete(*, actor: Staff, slot: ShiftSlot, now: datetime | None = None) -
         slot.delete()
 
 
+def _close_offers(shift: Shift, actor, note: str) -> None:
+    """Withdraw the shift's open substitute request, if any: whoever gave it
+    up is no longer on it."""
+    if SubstitutionRequest.objects.filter(
+        shift=shift, status__in=SubstitutionRequest.OPEN_STATUSES
+    ).update(status=SubstitutionRequest.Status.WITHDRAWN):
+        record(shift, ShiftEvent.Kind.WITHDRAWN, actor, note)
+
+
 def _cancel(shift: Shift, actor, note: str) -> None:
     shift.status = Shift.Status.CANCELLED
     shift.save(update_fields=["status"])
-    SubstitutionRequest.objects.filter(
-        shift=shift, status__in=SubstitutionRequest.OPEN_STATUSES
-    ).update(status=SubstitutionRequest.Status.WITHDRAWN)
+    _close_offers(shift, actor, "The shift was cancelled.")
     record(shift, ShiftEvent.Kind.CANCELLED, actor, note)
 
 
@@ -329,10 +386,13 @@ def slot_sync(
     slot no longer has (a new holiday or closure). Past shifts are history and
     stay as they were. Returns how many shifts changed."""
     now = now or timezone.now()
-    wanted = {
-        d: slot_interval(slot, d) for d in slot_dates(slot, start=_yesterday(now))
-    }
-    existing = {s.date: s for s in slot.shifts.all()}
+    slot = (
+        ShiftSlot.objects.select_for_update(of=("self",))
+        .select_related("queue__library", "term", "library", "assignee")
+        .get(pk=slot.pk)
+    )
+    wanted = slot_occurrences(slot, now)
+    existing = {s.date: s for s in slot.shifts.select_for_update()}
     changed = 0
     for day, shift in existing.items():
         if shift.ends_at <= now:
@@ -359,6 +419,7 @@ def slot_sync(
             fields.update(starts_at=start, ends_at=end, queue_id=slot.queue_id)
         if not shift.assignee_overridden and shift.assignee_id != slot.assignee_id:
             fields["assignee_id"] = slot.assignee_id
+            _close_offers(shift, actor, "The shift went to another librarian.")
         if fields:
             for name, value in fields.items():
                 setattr(shift, name, value)
@@ -395,9 +456,14 @@ def shifts_sync_all(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     changed = 0
     slots = ShiftSlot.objects.filter(term__end_date__gte=now.date() - timedelta(days=1))
-    for slot in slots.select_related("queue__library", "term", "library"):
-        with transaction.atomic():
-            changed += slot_sync(slot=slot, now=now)
+    for slot_id in list(slots.values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                changed += slot_sync(slot=ShiftSlot(pk=slot_id), now=now)
+        except ShiftSlot.DoesNotExist:
+            continue  # removed meanwhile
+        except Exception:
+            logger.exception("Could not sync the shifts of weekly shift %s", slot_id)
     return changed
 
 
@@ -453,6 +519,8 @@ def shift_create(
         raise ValidationError(errors)
     shift.starts_at = selectors.local_instant(day, starts, zone)
     shift.ends_at = selectors.local_instant(day, ends, zone)
+    if shift.ends_at <= timezone.now():
+        raise ValidationError("This shift would be over already; choose a later time.")
     if assignee is not None:
         _lock_staff(assignee.pk)
         _check_free(assignee, [(shift.starts_at, shift.ends_at)])
@@ -485,10 +553,23 @@ def shift_assign(
             raise ValidationError(errors)
         _lock_staff(assignee.pk)
         _check_free(assignee, [(shift.starts_at, shift.ends_at)], exclude=[shift.pk])
+    if assignee is not None and assignee.pk == shift.assignee_id:
+        return shift
+    _close_offers(shift, actor, "The coordinator gave the shift to someone else.")
     shift.assignee = assignee
     shift.assignee_overridden = shift.slot_id is not None
+    # The new librarian's attendance is checked afresh.
+    shift.attendance = ""
+    shift.attendance_checked_at = None
     with acting_as(actor):
-        shift.save(update_fields=["assignee", "assignee_overridden"])
+        shift.save(
+            update_fields=[
+                "assignee",
+                "assignee_overridden",
+                "attendance",
+                "attendance_checked_at",
+            ]
+        )
     who = assignee.get_full_name() if assignee else "nobody"
     record(shift, ShiftEvent.Kind.ASSIGNED, actor, note or f"Assigned to {who}.")
     return shift
@@ -501,6 +582,8 @@ def shift_cancel(*, actor: Staff, shift_id: int, note: str) -> Shift:
     _require_owner(actor, shift)
     if shift.status == Shift.Status.CANCELLED:
         return shift
+    if shift.ends_at <= timezone.now():
+        raise DomainError("This shift is over; it stays in the record as it was.")
     if not note.strip():
         raise DomainError("Say why the shift is cancelled.")
     _cancel(shift, actor, note.strip())

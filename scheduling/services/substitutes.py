@@ -23,15 +23,31 @@ Stage = SubstitutionRequest.Stage
 
 
 def _lock_offer(offer_id: int) -> SubstitutionRequest:
-    offer = (
-        SubstitutionRequest.objects.select_for_update(of=("self",))
-        .filter(pk=offer_id)
-        .select_related("shift__queue", "shift__library", "offered_by")
+    """Lock the request's shift, then the request: every writer locks a
+    shift before its requests, so two of them never wait on each other."""
+    shift_id = (
+        SubstitutionRequest.objects.filter(pk=offer_id)
+        .values_list("shift_id", flat=True)
         .first()
     )
-    if offer is None:
+    if shift_id is None:
         raise DomainError("This substitute request does not exist.", code="not_found")
+    shift = _lock_shift(shift_id)
+    offer = (
+        SubstitutionRequest.objects.select_for_update(of=("self",))
+        .select_related("offered_by")
+        .get(pk=offer_id)
+    )
+    offer.shift = shift
     return offer
+
+
+def _lock_shift(shift_id: int) -> Shift:
+    return (
+        Shift.objects.select_for_update(of=("self",))
+        .select_related("queue__library", "library")
+        .get(pk=shift_id)
+    )
 
 
 def _may_manage(actor: Staff, offer: SubstitutionRequest) -> bool:
@@ -192,6 +208,8 @@ def shift_claim(
         raise DomainError("This shift is no longer looking for a substitute.")
     if shift.starts_at <= now or shift.status != Shift.Status.SCHEDULED:
         raise DomainError("This shift has already started or was cancelled.")
+    if shift.assignee_id != offer.offered_by_id:
+        raise DomainError("This shift has been given to someone else meanwhile.")
     if actor.pk == shift.assignee_id:
         raise DomainError(
             "This is your own shift: withdraw the give-up to cover it yourself."

@@ -242,3 +242,43 @@ def test_coverage_counts_filled_shifts_against_requirement(world):
     ]
     gaps = selectors.coverage_gaps(world.queue, start, start + timedelta(hours=3))
     assert [(g.starts_at.hour, g.ends_at.hour) for g in gaps] == [(14, 15), (16, 17)]
+
+
+def test_a_weekly_shift_inside_the_skipped_hour_has_no_shift_that_day(world):
+    s = services.slot_save(
+        actor=world.helpdesk,
+        slot=slot(world, starts=2 * H, ends=3 * H),
+        now=world.now,
+    )
+    assert not s.shifts.filter(date=date(2027, 3, 14)).exists()
+    assert s.shifts.filter(date=date(2027, 3, 21)).exists()
+
+
+def test_approving_removal_of_a_weekly_shift_already_gone_is_refused(world):
+    from scheduling.models import ScheduleChangeRequest
+
+    s = save(world, assignee=world.rob)
+    request = services.change_request_submit(
+        actor=world.coord_a,
+        request=ScheduleChangeRequest(
+            library=world.lib_a, action="remove", slot=s, reason="Staff cuts"
+        ),
+    )
+    services.slot_delete(actor=world.helpdesk, slot=s, now=world.now)
+    with pytest.raises(DomainError) as err:
+        services.change_request_decide(
+            actor=world.helpdesk, request_id=request.pk, approve=True, now=world.now
+        )
+    assert "no longer exists" in err.value.message
+
+
+def test_one_off_shifts_in_the_past_are_refused(world):
+    with pytest.raises(ValidationError):
+        services.shift_create(
+            actor=world.coord_a,
+            library=world.lib_a,
+            queue=world.queue,
+            day=date(2020, 3, 1),
+            starts=9 * H,
+            ends=10 * H,
+        )
