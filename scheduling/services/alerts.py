@@ -325,14 +325,14 @@ def gaps_digest(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     config = ConsortiumSettings.load()
     end = now + timedelta(days=config.unfilled_digest_days)
-    due = []
+    candidates = []
     for library in Library.objects.active().order_by("code"):
         local = now.astimezone(library.zone)
-        if local.hour < DIGEST_HOUR:
-            continue
-        key = f"{library.pk}:{local.date():%Y-%m-%d}"
-        if not Alert.objects.filter(kind=Kind.DIGEST, key=key).exists():
-            due.append((library, key))
+        if local.hour >= DIGEST_HOUR:
+            candidates.append(
+                (Kind.DIGEST, f"{library.pk}:{local.date():%Y-%m-%d}", library)
+            )
+    due = [(library, key) for _, key, library in unclaimed(candidates)]
     if not due:
         return 0
     gaps_by_queue = {}
