@@ -9,14 +9,13 @@ from django.utils.html import format_html
 from chat import services
 from chat.models import (
     BackupCall,
-    CannedMessage,
     Conversation,
     InboundEmail,
     Message,
     PatronBlock,
     Ticket,
 )
-from consortium.admin.base import ALL, ReadOnlyMixin, ScopedAdmin
+from consortium.admin.base import ReadOnlyMixin, ScopedAdmin
 from consortium.services import DomainError
 
 
@@ -72,14 +71,6 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
     def question_short(self, obj):
         # Patron text is escaped by format_html like everywhere in the admin.
         return format_html("{}", obj.question[:80])
-
-
-@admin.register(CannedMessage)
-class CannedMessageAdmin(ScopedAdmin):
-    coordinator_can = ALL
-    list_display = ("title", "group", "key", "library", "position")
-    list_filter = ("group", "library")
-    search_fields = ("title", "body", "key")
 
 
 def _each(modeladmin, request, queryset, act, done: str):

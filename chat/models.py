@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -491,75 +490,6 @@ class PatronBlock(models.Model):
 
     def __str__(self):
         return f"Block until {self.until:%Y-%m-%d}: {self.reason}"
-
-
-class CannedMessage(ScopedModel):
-    """A ready-made message with placeholders (SPEC L4, K6). Global when
-    `library` is empty; a library's message of the same group and title
-    overrides the global one for its patrons. The knowledge base (issue 7)
-    will take this over."""
-
-    class Group(models.TextChoices):
-        GREETING = "greeting", "Greeting"
-        COOP_GREETING = "coop_greeting", "Greeting (co-op librarian)"
-        UPDATE = "update", "Updates"
-        IDLE = "idle", "Patron idle"
-        FOLLOWUP = "followup", "Follow-up"
-        CLOSING = "closing", "Closing"
-        HOURS = "hours", "Hours and referral"
-        INAPPROPRIATE = "inappropriate", "Inappropriate use"
-        CRISIS = "crisis", "Crisis"
-
-    library = models.ForeignKey(
-        Library,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="canned_messages",
-    )
-    group = models.CharField(max_length=16, choices=Group.choices)
-    key = models.SlugField(
-        max_length=40,
-        help_text="Identifies the message across libraries, e.g. greeting, "
-        "no_purpose, bad_customer, ip_captured, crisis.",
-    )
-    title = models.CharField(max_length=120)
-    body = models.TextField(
-        help_text="Placeholders: {patron_name}, {librarian_name}, "
-        "{librarian_library}, {library_name}, {library_hours_url}, {library_url}."
-    )
-    position = models.PositiveSmallIntegerField(default=0)
-
-    scope_shared = True
-
-    class Meta:
-        ordering = ["group", "position", "title"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["library", "key"], name="canned_key_unique_per_library"
-            ),
-            models.UniqueConstraint(
-                fields=["key"],
-                condition=Q(library__isnull=True),
-                name="canned_key_unique_global",
-            ),
-        ]
-
-    def __str__(self):
-        return self.title
-
-    def clean(self):
-        from chat.services.safety import PLACEHOLDERS, unknown_placeholders
-
-        unknown = unknown_placeholders(self.body)
-        if unknown:
-            raise ValidationError(
-                {
-                    "body": f"Unknown placeholder {{{unknown[0]}}}. Use one of: "
-                    + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
-                    + "."
-                }
-            )
 
 
 class BackupCall(models.Model):

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "auditlog",
     "anymail",
+    "django_prose_editor",
+    "simple_history",
     "consortium",
     "chat",
     "scheduling",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "consortium.urls"
@@ -194,6 +197,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "shifts-sync": {
         "task": "scheduling.tasks.shifts_sync",
+        "schedule": 3600,
+    },
+    "kb-review-reminders": {
+        "task": "knowledgebase.tasks.review_reminders_sweep",
         "schedule": 3600,
     },
 }

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def add_defaults(apps, schema_editor):
-    from chat.defaults import CANNED_MESSAGES
+    from knowledgebase.defaults import CANNED_MESSAGES
 
     CannedMessage = apps.get_model("chat", "CannedMessage")
     for position, (key, group, title, body) in enumerate(CANNED_MESSAGES):

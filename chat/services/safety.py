@@ -4,38 +4,31 @@ L8, L12)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from chat import events
-from chat.models import BackupCall, CannedMessage, Conversation, PatronBlock
+from chat.models import BackupCall, Conversation, PatronBlock
 from chat.services.conversations import _locked, conversation_end, message_post
 from consortium import selectors as consortium_selectors
 from consortium.models import Staff
 from consortium.services import DomainError
-
-PLACEHOLDERS = (
-    "patron_name",
-    "librarian_name",
-    "librarian_library",
-    "library_name",
-    "library_hours_url",
-    "library_url",
+from knowledgebase.models import CannedMessage
+from knowledgebase.placeholders import (  # noqa: F401 (re-exported)
+    PLACEHOLDERS,
+    fill,
+    unknown_placeholders,
 )
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
 INAPPROPRIATE_KINDS = ("no_purpose", "bad_customer", "ip_captured")
 ENDING_KINDS = ("bad_customer", "ip_captured")
 BACKUP_CALL_INTERVAL = timedelta(minutes=10)
-
-
-def unknown_placeholders(body: str) -> list[str]:
-    return sorted({m for m in PLACEHOLDER.findall(body) if m not in PLACEHOLDERS})
 
 
 def canned_render(body: str, *, conversation: Conversation, librarian: Staff) -> str:
@@ -49,8 +42,10 @@ def canned_render(body: str, *, conversation: Conversation, librarian: Staff) ->
         "library_name": library.name,
         "library_hours_url": settings.SITE_URL.rstrip("/") + library.get_absolute_url(),
         "library_url": library.website,
+        "library_faq_url": settings.SITE_URL.rstrip("/")
+        + reverse("kb-faqs", args=[library.code]),
     }
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
+    return fill(body, values)
 
 
 def canned_for(conversation: Conversation, librarian: Staff) -> list[CannedMessage]:

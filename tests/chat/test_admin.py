@@ -3,7 +3,8 @@ admin (SPEC C8), patron text inert, canned messages validated."""
 
 import pytest
 
-from chat.models import CannedMessage, Conversation
+from chat.models import Conversation
+from knowledgebase.models import CannedMessage
 from tests.consortium.factories import QueueFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_a_canned_message_with_an_unknown_placeholder_is_refused_in_the_admin(
 ):
     client.force_login(coordinator_a)
     response = client.post(
-        "/admin/chat/cannedmessage/add/",
+        "/admin/knowledgebase/cannedmessage/add/",
         {
             "library": library_a.pk,
             "group": "closing",

@@ -8,8 +8,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from chat import selectors, services, tasks
-from chat.models import BackupCall, CannedMessage, Conversation, Message, Ticket
+from chat.models import BackupCall, Conversation, Message, Ticket
 from consortium.services import DomainError
+from knowledgebase.models import CannedMessage
 from tests.chat.conftest import NOW, accepted_chat, monitor, open_all_week, start
 from tests.consortium.factories import ClosureFactory, QueueFactory, StaffFactory
 

@@ -585,7 +585,7 @@ class Command(BaseCommand):
     def _canned(self, libraries):
         """The global canned messages come with the chat app's migrations; one
         demo library shows how its own greeting overrides the global one."""
-        from chat.models import CannedMessage
+        from knowledgebase.models import CannedMessage
 
         CannedMessage.objects.update_or_create(
             library=libraries["sprc"],
