@@ -118,30 +118,44 @@ def search(
         hits = _search_postgres(words, library_ids, staff)
     else:
         hits = _search_python(words, library_ids, staff)
-    hits.sort(key=lambda h: (-h.score, h.title))
+    # An entry that answers more of the question's words comes first; the
+    # engine's rank orders entries that answer as many.
+    stems = [stem(w) for w in words]
+    hits.sort(key=lambda h: (-_coverage(h, stems), -h.score, h.title))
     return hits[:limit]
 
 
+def _tokens(text: str) -> list[str]:
+    return [stem(w) for w in WORD.findall(text.lower())]
+
+
+def _coverage(hit: Hit, stems: list[str]) -> int:
+    tokens = _tokens(hit.title if hit.kind == "faq" else "") + _tokens(hit.text)
+    return sum(1 for s in stems if _count(tokens, s))
+
+
 def _search_postgres(words, library_ids, staff) -> list[Hit]:
-    query = None
-    for word in words:
-        part = SearchQuery(word, config="english", search_type="plain")
-        query = part if query is None else query | part
-    section_vector = SearchVector("text", config="english")
+    # Each word as an English prefix query ("undergrad" finds
+    # "undergraduates"); words are [a-z0-9] only, so the raw syntax is safe.
+    raw = " | ".join(f"{w.replace(chr(39), '')}:*" for w in words)
+    query = SearchQuery(raw, config="english", search_type="raw")
+    section_vector = SearchVector("text", weight="B", config="english")
     faq_vector = SearchVector("question", weight="A", config="english") + SearchVector(
         "text", weight="B", config="english"
     )
     hits = [
         Hit("section", s, s.rank)
         for s in _sections(library_ids, staff)
-        .annotate(v=section_vector, rank=SearchRank(section_vector, query))
+        .annotate(
+            v=section_vector, rank=SearchRank(section_vector, query, normalization=1)
+        )
         .filter(v=query)
         .order_by("-rank")[:50]
     ]
     hits += [
         Hit("faq", f, f.rank)
         for f in _faqs(library_ids)
-        .annotate(v=faq_vector, rank=SearchRank(faq_vector, query))
+        .annotate(v=faq_vector, rank=SearchRank(faq_vector, query, normalization=1))
         .filter(v=query)
         .order_by("-rank")[:50]
     ]
@@ -163,13 +177,7 @@ def _search_python(words, library_ids, staff) -> list[Hit]:
     ]
     if not documents:
         return []
-    tokenised = [
-        (
-            [stem(w) for w in WORD.findall(title.lower())],
-            [stem(w) for w in WORD.findall(body.lower())],
-        )
-        for _, _, title, body in documents
-    ]
+    tokenised = [(_tokens(title), _tokens(body)) for _, _, title, body in documents]
     n = len(documents)
     idf = {
         s: math.log(1 + n / (1 + sum(1 for t, b in tokenised if s in t or s in b)))
@@ -179,13 +187,21 @@ def _search_python(words, library_ids, staff) -> list[Hit]:
     for (kind, obj, _, _), (title, body) in zip(documents, tokenised, strict=True):
         score = 0.0
         for s in stems:
-            tf = 3 * title.count(s) + body.count(s)
+            tf = 3 * _count(title, s) + _count(body, s)
             if tf:
                 score += idf[s] * (1 + math.log(tf))
         if score:
             # Long sections should not win by length alone.
             hits.append(Hit(kind, obj, score / math.sqrt(1 + len(body) / 200)))
     return hits
+
+
+def _count(tokens: list[str], word_stem: str) -> int:
+    """Occurrences of a query word's stem; a stem of 4+ letters also matches
+    longer words it starts ("undergrad" in "undergraduates")."""
+    if len(word_stem) >= 4:
+        return sum(1 for t in tokens if t.startswith(word_stem))
+    return tokens.count(word_stem)
 
 
 def suggest(question: str, library, *, limit: int = 5) -> list[Hit]:

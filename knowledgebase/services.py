@@ -137,6 +137,8 @@ def history_restore(*, actor: Staff, kind: str, history_id: int):
     if current is not None and not scoping.owns(actor, current):
         raise PermissionDenied("You can only restore your own library's entries.")
     instance = record.instance
+    # The stored row is being changed, not a new one added (unless deleted).
+    instance._state.adding = current is None
     when = timezone.localtime(record.history_date)
     return save(
         actor=actor,

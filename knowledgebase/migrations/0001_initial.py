@@ -12,7 +12,7 @@ FTS = [
     (
         "kb_section_fts",
         "knowledgebase_policysection",
-        "to_tsvector('english'::regconfig, COALESCE(text, ''))",
+        "setweight(to_tsvector('english'::regconfig, COALESCE(text, '')), 'B')",
     ),
     (
         "kb_faq_fts",
