@@ -93,6 +93,60 @@ def main():
             f"{label} {len(samples)} requests  {percentiles(samples)}  "
             f"{queries.count / len(samples):.1f} queries/request"
         )
+    bench_schedule_and_knowledgebase(queues)
+
+
+QUESTIONS = [
+    "can I renew my books online?",
+    "how do I get into the databases from home",
+    "I need an article you don't have",
+    "how much does printing cost",
+    "what are your hours this weekend",
+    "I forgot my password for my library account",
+]
+
+
+def bench_schedule_and_knowledgebase(queues):
+    """Scheduling: a week grid's coverage of a co-op queue. Knowledge base:
+    the desk's suggestions from a patron's question (K3), on whichever
+    database this runs."""
+    from knowledgebase import search
+    from scheduling import selectors as schedule
+
+    coop = [q for q in queues if q.is_coop]
+    week = timezone.now()
+    for label, call, n in (
+        (
+            "week coverage",
+            lambda i: schedule.coverage(
+                coop[i % len(coop)], week, week + timedelta(days=7)
+            ),
+            30,
+        ),
+        (
+            "kb suggest    ",
+            lambda i: search.suggest(
+                QUESTIONS[i % len(QUESTIONS)], Library.objects.all()[i % 9]
+            ),
+            200,
+        ),
+        (
+            "kb search all ",
+            lambda i: search.search(QUESTIONS[i % len(QUESTIONS)], staff=True),
+            200,
+        ),
+    ):
+        samples = []
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
+            for i in range(n):
+                t0 = time.perf_counter()
+                call(i)
+                samples.append((time.perf_counter() - t0) * 1000)
+        print(
+            f"{label} ({connection.vendor}) {n} calls  {percentiles(samples)}  "
+            f"{queries.count / n:.1f} queries/call"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from chat.models import Attachment, Conversation, Ticket
 from chat.services.tickets import can_work, helpdesk_inbox, inbox, reply_address
 from consortium.models import Library
 from consortium.services import DomainError
+from knowledgebase import views as kb_views
 
 S = Ticket.Status
 VIEWS = {
@@ -98,6 +99,7 @@ def ticket_detail(request, ticket_id):
             "transfer_form": TransferForm(),
             "reply_address": reply_address(ticket),
             "emails": ticket.emails.order_by("-received_at")[:20],
+            "kb": kb_views.ticket_panel(request, ticket),
         },
     )
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("schedule/", include("scheduling.urls")),
     path("libraries/", views.library_list, name="library-list"),
+    path("", include("knowledgebase.urls")),
     path("libraries/<slug:code>/", views.library_hours, name="library-hours"),
     path("widget/embed.js", views.embed_js, name="widget-embed"),
     path("widget/<slug:code>/status.json", views.widget_status, name="widget-status"),

@@ -51,7 +51,21 @@ def terms(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """A light English stemmer, enough to match renew/renewing/renewed."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "s"):
+    if word.endswith("ss"):
+        return word  # access, class
+    for suffix in (
+        "ations",
+        "ation",
+        "ings",
+        "ing",
+        "ies",
+        "ied",
+        "als",
+        "al",
+        "es",
+        "ed",
+        "s",
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             base = word[: -len(suffix)]
             return base + ("y" if suffix in ("ies", "ied") else "")
