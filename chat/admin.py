@@ -2,7 +2,7 @@
 services; here the help desk and coordinators read them (scoped to the
 coordinator's library) and manage canned messages and patron blocks."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -16,7 +16,7 @@ from chat.models import (
     Ticket,
 )
 from consortium.admin.base import ReadOnlyMixin, ScopedAdmin
-from consortium.services import DomainError
+from consortium.admin.service_admin import each
 
 
 class MessageInline(ReadOnlyMixin, admin.TabularInline):
@@ -73,19 +73,6 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
         return format_html("{}", obj.question[:80])
 
 
-def _each(modeladmin, request, queryset, act, done: str):
-    """Run a service per selected row; say how many worked and why others not."""
-    ok = 0
-    for obj in queryset:
-        try:
-            act(obj)
-            ok += 1
-        except DomainError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.ERROR)
-    if ok:
-        modeladmin.message_user(request, f"{ok} {done}.", messages.SUCCESS)
-
-
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
     """Tickets are worked in the desk (/desk/tickets/); here the help desk
@@ -117,7 +104,7 @@ class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.action(description="Claim the selected tickets (I will answer them)")
     def claim(self, request, queryset):
-        _each(
+        each(
             self,
             request,
             queryset,
@@ -127,7 +114,7 @@ class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.action(description="Close the selected tickets")
     def close(self, request, queryset):
-        _each(
+        each(
             self,
             request,
             queryset,
@@ -137,7 +124,7 @@ class TicketAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.action(description="Reopen the selected tickets")
     def reopen(self, request, queryset):
-        _each(
+        each(
             self,
             request,
             queryset,
@@ -167,7 +154,7 @@ class InboundEmailAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.action(description="Add quarantined replies to their ticket anyway")
     def accept_into_ticket(self, request, queryset):
-        _each(
+        each(
             self,
             request,
             queryset,
@@ -179,7 +166,7 @@ class InboundEmailAdmin(ReadOnlyMixin, ScopedAdmin):
 
     @admin.action(description="Process the selected emails again")
     def process_again(self, request, queryset):
-        _each(
+        each(
             self,
             request,
             queryset,

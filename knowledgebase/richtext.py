@@ -51,6 +51,8 @@ def clean_html(value: str) -> str:
 def to_text(value: str) -> str:
     """Plain text of rich text, for search and excerpts."""
     spaced = _BLOCK_END.sub("\n", clean_html(value))
-    text = html.unescape(_TAG.sub(" ", spaced))
+    # Inline tags go without a trace ("<strong>3 weeks</strong>;" is
+    # "3 weeks;"); block ends became line breaks above.
+    text = html.unescape(_TAG.sub("", spaced))
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)

@@ -46,7 +46,16 @@ def _save(actor: Staff, instance, *, reason: str = "") -> None:
 
 
 def page_for(library: Library) -> PolicyPage:
+    """The library's policy page, made empty on first use (a read: every
+    library has one; what it holds is written through the services)."""
     page, _ = PolicyPage.objects.get_or_create(library=library)
+    return page
+
+
+@transaction.atomic
+def page_save(*, actor: Staff, page: PolicyPage) -> PolicyPage:
+    """Create a library's page or change its review interval."""
+    _save(actor, page)
     return page
 
 

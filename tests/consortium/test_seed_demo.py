@@ -5,7 +5,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from consortium.models import Library, Queue, Staff, Term
+from consortium.models import ConsortiumSettings, Library, Queue, Staff, Term
+from knowledgebase import services
+from knowledgebase.models import CannedMessage, Faq, PolicyPage, PolicySection
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,69 @@ def test_seed_demo_builds_a_schedule_with_gaps(monkeypatch):
     offer = SubstitutionRequest.objects.get()
     assert offer.offered_by.username == "gcsu-erin"
     assert offer.status == "open" and offer.stage == "library"
+
+
+def knowledge_base_counts():
+    return {
+        model.__name__: (model.objects.count(), model.history.count())
+        for model in (PolicyPage, PolicySection, Faq, CannedMessage)
+    }
+
+
+def test_seed_demo_fills_every_librarys_knowledge_base():
+    call_command("seed_demo", verbosity=0)
+    config = ConsortiumSettings.load()
+    overdue = 0
+    for library in Library.objects.all():
+        page = library.policy_page
+        assert page.last_reviewed_at is not None
+        assert page.reviewed_by.library_id == library.pk
+        kinds = set(page.sections.values_list("kind", flat=True))
+        assert kinds == set(PolicySection.Kind.values), library.code
+        staff = page.sections.get(kind="eresources", visibility="staff")
+        assert "Co-op staff" in staff.text
+        assert page.sections.filter(visibility="staff").count() == 1
+        assert 3 <= library.faqs.published().count() <= 6
+        # The history names the library's coordinator.
+        record = staff.history.first()
+        assert record.history_user.username == f"{library.code}-coord"
+        if services.review_due_on(page, config) < timezone.localdate():
+            overdue += 1
+    assert overdue >= 1
+    # Libraries differ: Springfield College's renewals are not OCPL's.
+    renewals = {
+        code: PolicySection.objects.get(
+            page__library__code=code, kind="borrowing", visibility="public"
+        ).text
+        for code in ("sprc", "ocpl")
+    }
+    assert "3 times" in renewals["sprc"] and "5 times" in renewals["ocpl"]
+    assert "fine-free" in renewals["ocpl"]
+    # One section shows an edit in its history.
+    sprc = PolicySection.objects.get(page__library__code="sprc", kind="borrowing")
+    assert sprc.history.count() == 2
+    # The seeds' canned messages, and libraries' own greeting and goodbye.
+    for key in ("no_purpose", "bad_customer", "ip_captured", "crisis", "goodbye"):
+        assert CannedMessage.objects.filter(library__isnull=True, key=key).exists()
+    own = set(
+        CannedMessage.objects.filter(library__isnull=False).values_list(
+            "library__code", "key"
+        )
+    )
+    assert {("sprc", "greeting"), ("ocpl", "goodbye")} <= own
+
+
+def test_staff_only_demo_text_is_only_in_staff_only_sections():
+    call_command("seed_demo", verbosity=0)
+    public = PolicySection.objects.public()
+    for marker in ("Co-op staff", "login?url=", "redirector"):
+        assert not public.filter(text__icontains=marker).exists(), marker
+        assert not Faq.objects.filter(text__icontains=marker).exists(), marker
+
+
+def test_seed_demo_twice_adds_no_knowledge_base_rows_or_history():
+    call_command("seed_demo", verbosity=0)
+    first = knowledge_base_counts()
+    assert all(rows for rows, _ in first.values())
+    call_command("seed_demo", verbosity=0)
+    assert knowledge_base_counts() == first

@@ -246,3 +246,10 @@ def test_faq_address_is_made_from_the_question_and_unique(kb):
     assert kb.renew.slug == "how-do-i-renew-my-books"
     assert again.slug == "how-do-i-renew-my-books-2"
     assert again.get_absolute_url() == "/libraries/sprc/faq/how-do-i-renew-my-books-2/"
+
+
+def test_the_default_canned_messages_have_a_first_version_to_restore(db):
+    greeting = CannedMessage.objects.get(key="greeting", library=None)
+    first = greeting.history.get()
+    assert first.history_change_reason == "Initial version"
+    assert first.body == greeting.body

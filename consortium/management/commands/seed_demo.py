@@ -10,14 +10,20 @@ The schedule: coverage requirements of the co-op queues, weekly shifts for
 the fall and the winter break that cover most (not all) required hours, and
 one shift given up and still offered to its library. Spring 2027 has
 requirements but no weekly shifts yet, for a coordinator to build.
+
+The knowledge base: every library's policy page in sections (one of them
+staff-only, with proxy login help for co-op staff), a few FAQs each, and some
+libraries' own greeting and goodbye; two pages are overdue for review.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from consortium import services
@@ -38,6 +44,17 @@ from consortium.models import (
     Term,
     TermType,
 )
+from knowledgebase import services as kb
+from knowledgebase.demo_content import (
+    KB_CANNED,
+    KB_EARLIER,
+    KB_FAQS,
+    KB_LOCATIONS,
+    KB_REVIEWED_DAYS_AGO,
+    KB_SECTIONS,
+    PUBLIC,
+)
+from knowledgebase.models import CannedMessage, Faq, PolicySection
 from scheduling import services as schedule
 from scheduling.models import CoverageRequirement, Shift, ShiftSlot, SubstitutionRequest
 
@@ -359,6 +376,35 @@ SLOTS = [
 GIVE_UP = ("gcsu-erin", "Presenting at the state library conference.")
 
 
+DAY_NAMES = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+]
+
+
+def _day_range(days) -> str:
+    days = sorted(days)
+    if len(days) > 1 and days == list(range(days[0], days[-1] + 1)):
+        return f"{DAY_NAMES[days[0]]}–{DAY_NAMES[days[-1]]}"
+    return ", ".join(DAY_NAMES[day] for day in days)
+
+
+def _clock(minutes: int) -> str:
+    hour, minute = divmod(minutes, 60)
+    if hour in (0, 24) and not minute:
+        return "midnight"
+    if hour == 12 and not minute:
+        return "noon"
+    suffix = "a.m." if hour < 12 else "p.m."
+    hour = hour % 12 or 12
+    return f"{hour}:{minute:02d} {suffix}" if minute else f"{hour} {suffix}"
+
+
 class Command(BaseCommand):
     help = "Create or refresh the demo consortium (idempotent)."
 
@@ -484,7 +530,7 @@ class Command(BaseCommand):
                 "details": "Two patrons said the transcript email took over an hour.",
             },
         )
-        self._canned(libraries)
+        self._knowledge_base(libraries)
 
     def _schedule(self, helpdesk):
         """Requirements, weekly shifts and a give-up, through the scheduling
@@ -582,20 +628,107 @@ class Command(BaseCommand):
         if shift is not None:
             schedule.shift_give_up(actor=librarian, shift_id=shift.pk, reason=reason)
 
-    def _canned(self, libraries):
-        """The global canned messages come with the chat app's migrations; one
-        demo library shows how its own greeting overrides the global one."""
-        from knowledgebase.models import CannedMessage
+    def _knowledge_base(self, libraries):
+        """Each library's policy page, FAQs and own canned messages, written
+        through the knowledge-base services by the library's coordinator (so
+        the history names them). Only what is missing is created — a section
+        by library, kind and visibility, a FAQ by slug, a canned message by
+        key — so a second run writes nothing and adds no history. The global
+        canned messages come with the chat app's migrations."""
+        today = timezone.localdate()
+        coordinators = {
+            staff.library_id: staff
+            for staff in Staff.objects.filter(
+                role=Staff.Role.COORDINATOR, username__endswith="-coord"
+            )
+        }
+        liaisons = {}
+        for liaison in Liaison.objects.order_by("subject"):
+            liaisons.setdefault(liaison.library_id, []).append(liaison)
+        for code, library in libraries.items():
+            coordinator = coordinators[library.pk]
+            page = kb.page_for(library)
+            have = set(page.sections.values_list("kind", "visibility"))
+            sections = [
+                ("hours", PUBLIC, self._kb_hours(library)),
+                *KB_SECTIONS[code],
+                ("contacts", PUBLIC, self._kb_contacts(library, liaisons)),
+            ]
+            for kind, visibility, body in sections:
+                if (kind, visibility) in have:
+                    continue
+                section = PolicySection(page=page, kind=kind, visibility=visibility)
+                earlier = KB_EARLIER.get((code, kind, visibility))
+                if earlier is not None:
+                    section.body = earlier[0]
+                    kb.section_save(actor=coordinator, section=section)
+                section.body = body
+                kb.section_save(
+                    actor=coordinator,
+                    section=section,
+                    reason=earlier[1] if earlier else "",
+                )
+            if page.last_reviewed_at is None:
+                kb.page_mark_reviewed(
+                    actor=coordinator,
+                    page_id=page.pk,
+                    today=today - timedelta(days=KB_REVIEWED_DAYS_AGO[code]),
+                )
+            slugs = set(library.faqs.values_list("slug", flat=True))
+            for position, (slug, question, answer) in enumerate(KB_FAQS[code]):
+                if slug not in slugs:
+                    kb.faq_save(
+                        actor=coordinator,
+                        faq=Faq(
+                            library=library,
+                            slug=slug,
+                            question=question,
+                            answer=answer,
+                            position=position,
+                        ),
+                    )
+        for code, key, group, title, body in KB_CANNED:
+            library = libraries[code]
+            if CannedMessage.objects.filter(library=library, key=key).exists():
+                continue
+            kb.canned_save(
+                actor=coordinators[library.pk],
+                canned=CannedMessage(
+                    library=library, key=key, group=group, title=title, body=body
+                ),
+            )
 
-        CannedMessage.objects.update_or_create(
-            library=libraries["sprc"],
-            key="greeting",
-            defaults={
-                "group": CannedMessage.Group.GREETING,
-                "title": "Greeting (Springfield College)",
-                "body": "Hi {patron_name}! This is {librarian_name}. Thanks for "
-                "asking the Springfield College Library; let me take a look.",
-            },
+    def _kb_hours(self, library) -> str:
+        """The hours section from the library's posted semester hours."""
+        rows = HOURS_BY_TYPE[library.library_type][TermType.SEMESTER]
+        spans = {}
+        for weekday, opens, closes in rows:
+            spans.setdefault((opens, closes), []).append(weekday)
+        hours_page = settings.SITE_URL.rstrip("/") + reverse(
+            "library-hours", args=[library.code]
+        )
+        lines = "".join(
+            f"<li>{_day_range(days)}: {_clock(opens)}–{_clock(closes)}</li>"
+            for (opens, closes), days in spans.items()
+        )
+        return (
+            f"<p>{KB_LOCATIONS[library.code]}</p>"
+            f"<p>Regular hours (during the semester):</p><ul>{lines}</ul>"
+            "<p>Break, summer and holiday hours, and days the library is closed, "
+            f'are on the <a href="{hours_page}">hours page</a>.</p>'
+        )
+
+    def _kb_contacts(self, library, liaisons) -> str:
+        people = "".join(
+            f"<li>{liaison.subject}: {liaison.name}, "
+            f'<a href="mailto:{liaison.email}">{liaison.email}</a></li>'
+            for liaison in liaisons.get(library.pk, [])
+        )
+        return (
+            f'<p>Questions by email: <a href="mailto:{library.contact_email}">'
+            f"{library.contact_email}</a> (answered within two working days). "
+            f'Website: <a href="{library.website}">{library.website}</a>.</p>'
+            + (f"<p>Subject librarians:</p><ul>{people}</ul>" if people else "")
         )
 
     def _hours(self, queue, table):
