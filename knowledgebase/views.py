@@ -112,7 +112,7 @@ def faq(request, code: str, slug: str):
 # --- The desk -----------------------------------------------------------------------
 
 SEARCH_LIMIT = 20
-SUGGEST_LIMIT = 5
+SUGGEST_LIMIT = 8
 QUESTION_MESSAGES = 3  # the patron's first messages read with the question
 TEXT_CHARS = 6000
 STAFF_ROLES = (*Staff.CHAT_ROLES, Staff.Role.INTERN)

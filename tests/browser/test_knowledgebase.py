@@ -129,3 +129,40 @@ def test_a_coop_librarian_sends_a_faq_link_and_a_canned_message(stack, browser):
     assert STAFF_MARKER not in faq_page.content()
     patron_context.close()
     erin.context.close()
+
+
+def test_a_coordinator_updates_a_section_and_sees_its_history(stack, browser):
+    base = stack.base
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/admin/login/?next=/admin/knowledgebase/policypage/")
+    page.fill("#id_username", "sprc-coord")
+    page.fill("#id_password", "askdemo-2026")
+    page.click("input[type=submit]")
+    page.get_by_role("link", name=re.compile("Springfield College")).first.click()
+    # The borrowing section's editor (django-prose-editor: a ProseMirror
+    # contenteditable inside the section's inline form).
+    borrowing = page.locator("option[value=borrowing][selected]")
+    section = page.locator(".inline-related.has_original").filter(has=borrowing)
+    editor = section.locator(".ProseMirror[contenteditable=true]")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Laptops lend for four hours at the service desk.")
+    page.locator("input[name=_continue]").click()
+    page.locator(".messagelist").wait_for()
+    assert "Laptops lend for four hours" in page.content()
+    section = page.locator(".inline-related.has_original").filter(has=borrowing)
+    section.get_by_role("link", name=re.compile("History and earlier versions")).click()
+    history = page.locator("#content").inner_text()
+    newest = history.split("NEWEST FIRST", 1)[1].split("DETAILS", 1)[1].strip()
+    assert newest.splitlines()[0].split("\t")[1:3] == [
+        "Maria Lopez",
+        "Changed (current)",
+    ]
+    page.get_by_role("link", name="See changes", exact=True).click()
+    diff = page.locator("#content").inner_text()
+    assert "Laptops lend for four hours" in diff
+    page.get_by_role("link", name="Back to every version").click()
+    # The version before can be restored (a new version; nothing is lost).
+    page.get_by_role("link", name="See changes or restore").first.click()
+    page.get_by_role("button", name=re.compile("Restore")).first.click()
+    page.locator(".messagelist").wait_for()
