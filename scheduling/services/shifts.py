@@ -14,7 +14,7 @@ from consortium import scoping
 from consortium import selectors as core
 from consortium.audit import acting_as
 from consortium.fields import format_minutes
-from consortium.models import Closure, Holiday, Queue, Staff, Term
+from consortium.models import Closure, Holiday, PostedHours, Queue, Staff, Term
 from consortium.services import DomainError, _require_helpdesk, _require_owner
 from scheduling import selectors
 from scheduling.models import (
@@ -27,15 +27,7 @@ from scheduling.models import (
 
 logger = logging.getLogger(__name__)
 
-WEEKDAY_NAMES = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-]
+WEEKDAY_NAMES = [label for _, label in PostedHours.Weekday.choices]
 
 
 def describe(shift: Shift, zone=None) -> str:

@@ -20,6 +20,7 @@ from knowledgebase.models import (
     ReviewReminder,
     Visibility,
 )
+from tests.admin_helpers import form_errors, shown_messages
 from tests.consortium.factories import CoordinatorFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,15 +52,6 @@ def form_data(response, **changes):
             data[form.add_prefix(name)] = "on" if value is True else value
     data.update(changes)
     return data
-
-
-def form_errors(response) -> str:
-    form = response.context["adminform"].form
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
-
-
-def shown_messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def section_prefix(response, kind, visibility=Visibility.PUBLIC) -> str:

@@ -22,6 +22,7 @@ from scheduling.models import (
     ShiftSlot,
     SubstitutionRequest,
 )
+from tests.admin_helpers import form_errors, shown_messages
 from tests.consortium.factories import HoursFactory, QueueFactory, TermFactory
 
 H = 60
@@ -59,15 +60,6 @@ def slot_form(w, **kw):
     }
     data.update(kw)
     return data
-
-
-def form_errors(response) -> str:
-    form = response.context["adminform"].form
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
-
-
-def shown_messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 NO_INLINES = {

@@ -376,15 +376,7 @@ SLOTS = [
 GIVE_UP = ("gcsu-erin", "Presenting at the state library conference.")
 
 
-DAY_NAMES = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-]
+DAY_NAMES = [label for _, label in PostedHours.Weekday.choices]
 
 
 def _day_range(days) -> str:
