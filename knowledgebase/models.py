@@ -84,7 +84,7 @@ class PolicySection(ScopedModel):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     visibility = models.CharField(
-        max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC
+        max_length=8, choices=Visibility.choices, default=Visibility.STAFF
     )
     body = ProseEditorField(config=EDITOR_CONFIG, sanitize=True, blank=True)
     # The body without markup, for search (kept by the services).

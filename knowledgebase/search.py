@@ -36,6 +36,9 @@ STOPWORDS = frozenset(
     looking hey tell ask im i'm""".split()
 )
 MAX_TERMS = 12
+# Rows the SQLite path ranks in Python: the whole knowledge base of a
+# consortium is a few hundred rows, so this never cuts a real one.
+RECALL = 5000
 
 
 def terms(text: str) -> list[str]:
@@ -43,6 +46,8 @@ def terms(text: str) -> list[str]:
     seen = []
     for word in WORD.findall((text or "").lower()):
         word = word.removesuffix("'s")
+        if "'" in word:
+            continue  # contractions: I'll, we're, don't
         if len(word) < 2 or word in STOPWORDS or word in seen:
             continue
         seen.append(word)
@@ -50,26 +55,37 @@ def terms(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A light English stemmer, enough to match renew/renewing/renewed."""
+    """A light English stemmer giving one form per word, enough to match
+    renew/renewing/renewed/renewals, copy/copies, fine/fines, close/closed."""
     if word.endswith("ss"):
         return word  # access, class
-    for suffix in (
-        "ations",
-        "ation",
-        "ings",
-        "ing",
-        "ies",
-        "ied",
-        "als",
-        "al",
-        "es",
-        "ed",
-        "s",
+    for suffix, tail in (
+        ("ations", ""),
+        ("ation", ""),
+        ("ings", ""),
+        ("ing", ""),
+        ("ies", "i"),
+        ("ied", "i"),
+        ("als", ""),
+        ("al", ""),
+        ("ed", ""),
+        ("s", ""),
     ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            base = word[: -len(suffix)]
-            return base + ("y" if suffix in ("ies", "ied") else "")
+            word = word[: -len(suffix)] + tail
+            break
+    if word.endswith("ss"):
+        return word  # classes -> class
+    if len(word) > 3 and word[-1] == "e":
+        word = word[:-1]  # close/closes, fine/fines, database/databases
+    if len(word) > 3 and word[-1] == "y":
+        word = word[:-1] + "i"  # copy/copies, policy/policies
     return word
+
+
+def _recall(word_stem: str) -> str:
+    """What LIKE looks for: a prefix every form of the word starts with."""
+    return word_stem[:-1] if word_stem.endswith("i") else word_stem
 
 
 @dataclass
@@ -151,7 +167,7 @@ def _coverage(hit: Hit, stems: list[str]) -> int:
 def _search_postgres(words, library_ids, staff) -> list[Hit]:
     # Each word as an English prefix query ("undergrad" finds
     # "undergraduates"); words are [a-z0-9] only, so the raw syntax is safe.
-    raw = " | ".join(f"{w.replace(chr(39), '')}:*" for w in words)
+    raw = " | ".join(f"{w}:*" if len(w) >= 4 else w for w in words)
     query = SearchQuery(raw, config="english", search_type="raw")
     section_vector = SearchVector("text", weight="B", config="english")
     faq_vector = SearchVector("question", weight="A", config="english") + SearchVector(
@@ -180,12 +196,12 @@ def _search_python(words, library_ids, staff) -> list[Hit]:
     stems = [stem(w) for w in words]
     match = Q()
     for s in stems:
-        match |= Q(text__icontains=s)
-    sections = list(_sections(library_ids, staff).filter(match)[:300])
+        match |= Q(text__icontains=_recall(s))
+    sections = list(_sections(library_ids, staff).filter(match)[:RECALL])
     faq_match = match
     for s in stems:
-        faq_match |= Q(question__icontains=s)
-    faqs = list(_faqs(library_ids).filter(faq_match)[:300])
+        faq_match |= Q(question__icontains=_recall(s))
+    faqs = list(_faqs(library_ids).filter(faq_match)[:RECALL])
     documents = [("section", s, "", s.text) for s in sections] + [
         ("faq", f, f.question, f.text) for f in faqs
     ]

@@ -14,6 +14,7 @@ a chat or an email ticket the staff member can see. Errors are
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -113,6 +114,7 @@ def faq(request, code: str, slug: str):
 
 SEARCH_LIMIT = 20
 SUGGEST_LIMIT = 8
+LIBRARY_CODE = re.compile(r"[a-z0-9-]{1,40}")
 QUESTION_MESSAGES = 3  # the patron's first messages read with the question
 TEXT_CHARS = 6000
 STAFF_ROLES = (*Staff.CHAT_ROLES, Staff.Role.INTERN)
@@ -180,7 +182,11 @@ def desk_search(request):
     library_ids = None
     library = None
     if code:
-        library = Library.objects.filter(code=code[:40], active=True).first()
+        library = (
+            Library.objects.filter(code=code, active=True).first()
+            if LIBRARY_CODE.fullmatch(code)
+            else None
+        )
         if library is None:
             return error(f"No library with code “{code[:40]}”.")
         library_ids = [library.pk]

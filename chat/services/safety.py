@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -73,8 +73,9 @@ def canned_by_key(conversation: Conversation, key: str) -> CannedMessage:
     row = (
         CannedMessage.objects.filter(key=key)
         .filter(Q(library=conversation.library) | Q(library__isnull=True))
-        .order_by("library_id")
-        .last()
+        # The library's own first (NULLs sort differently per database).
+        .order_by(F("library_id").desc(nulls_last=True))
+        .first()
     )
     if row is None:
         raise DomainError(f"The canned message “{key}” is missing; ask the help desk.")

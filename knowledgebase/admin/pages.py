@@ -56,8 +56,11 @@ def missing_sections(page: PolicyPage | None) -> list[tuple[str, str]]:
     have = set()
     if page is not None and page.pk:
         have = set(page.sections.values_list("kind", "visibility"))
-    kinds = {kind for kind, _ in have}
-    wanted = [(kind, Visibility.PUBLIC) for kind in Kind.values if kind not in kinds]
+    wanted = [
+        (kind, Visibility.PUBLIC)
+        for kind in Kind.values
+        if (kind, Visibility.PUBLIC) not in have
+    ]
     if (Kind.ERESOURCES, Visibility.STAFF) not in have:
         wanted.append((Kind.ERESOURCES, Visibility.STAFF))
     return [(kind, str(visibility)) for kind, visibility in wanted]

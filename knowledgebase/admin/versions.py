@@ -43,6 +43,7 @@ from knowledgebase.admin.templates import template
 CHANGE_TYPES = {"+": "Created", "~": "Changed", "-": "Deleted"}
 CONTEXT_LINES = 2
 MAX_ROWS = 200
+MAX_OTHERS = 200  # versions offered to compare with
 _TOKEN = re.compile(r"\s+|\S+")
 
 
@@ -331,7 +332,7 @@ class VersionsMixin:
                 f"({CHANGE_TYPES.get(other.history_type, '')})",
                 "selected": base is not None and other.history_id == base.history_id,
             }
-            for other in history.order_by("-history_date", "-history_id")
+            for other in history.order_by("-history_date", "-history_id")[:MAX_OTHERS]
             if other.history_id != record.history_id
         ]
         context = history_context(

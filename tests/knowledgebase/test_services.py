@@ -253,3 +253,48 @@ def test_the_default_canned_messages_have_a_first_version_to_restore(db):
     first = greeting.history.get()
     assert first.history_change_reason == "Initial version"
     assert first.body == greeting.body
+
+
+@pytest.mark.parametrize(
+    "text,query",
+    [
+        ("Course reserves: two copies stay at the desk.", "copy"),
+        ("Borrowing policies differ for alumni.", "policy"),
+        ("All databases need your campus login.", "database"),
+        ("Fines are not charged on overdue books.", "fine"),
+        ("The building closes at 9 p.m.", "close"),
+        ("Discounts are applied at checkout.", "apply"),
+        ("Renewals are allowed twice.", "renew"),
+    ],
+)
+def test_every_form_of_a_word_finds_the_entry(kb, text, query):
+    entry = section(kb.helpdesk, kb.public, Kind.LOCAL, f"<p>{text}</p>")
+    hits = search.search(query, library_ids=[kb.public.pk])
+    assert entry in [h.obj for h in hits]
+
+
+def test_contractions_are_not_search_words(kb):
+    assert search.terms("I'll be away, we'll see; don't renew") == [
+        "away",
+        "see",
+        "renew",
+    ]
+
+
+def test_a_librarys_own_canned_message_wins_over_the_global_one(kb):
+    from chat.models import Conversation
+    from chat.services.safety import canned_by_key
+
+    own = services.canned_save(
+        actor=kb.coord,
+        canned=CannedMessage(
+            library=kb.college,
+            group="crisis",
+            key="crisis",
+            title="Crisis (ours)",
+            body="Call campus safety at 555-0100.",
+        ),
+    )
+    chat = Conversation(library=kb.college)
+    assert canned_by_key(chat, "crisis") == own
+    assert canned_by_key(Conversation(library=kb.public), "crisis").library_id is None

@@ -466,3 +466,13 @@ def test_canned_messages_still_fill_in_the_faq_address(client, kb, library, libr
     groups = client.get(f"/desk/api/conversations/{chat.pk}/canned").json()["groups"]
     assert groups
     assert json.dumps(groups).count(MARKER) == 0
+
+
+@pytest.mark.parametrize("code", ["a\x00b", "A B", "x" * 60, "<script>"])
+def test_a_malformed_library_code_in_the_desk_search_is_a_clear_400(
+    client, kb, librarian, code
+):
+    client.force_login(librarian)
+    response = client.get("/desk/kb/search", {"q": "renew", "library": code})
+    assert response.status_code == 400
+    assert "No library with code" in response.json()["error"]
