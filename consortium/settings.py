@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "auditlog",
     "anymail",
@@ -276,11 +279,33 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its `WWW-Authenticate` header makes "not logged in" a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "consortium.api.schema.ApiSchema",
+    "DEFAULT_PAGINATION_CLASS": "consortium.api.base.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+        "rest_framework.filters.SearchFilter",
+    ],
+    "EXCEPTION_HANDLER": "consortium.api.base.exception_handler",
+}
+
+# OpenAPI schema and interactive docs (/api/schema/, /api/docs/), served with
+# the sidecar's bundled Swagger UI and ReDoc so they work offline.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AskTogether help-desk API",
+    "DESCRIPTION": "The consortium's REST API: see docs/api.md.",
+    "VERSION": "v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Security (production: DEBUG=False) --------------------------------------

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("consortium.api.urls")),
     path("", include("chat.urls")),
     path("schedule/", include("scheduling.urls")),
     path("libraries/", views.library_list, name="library-list"),

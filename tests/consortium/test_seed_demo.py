@@ -165,3 +165,18 @@ def test_seed_demo_twice_adds_no_knowledge_base_rows_or_history():
     assert all(rows for rows, _ in first.values())
     call_command("seed_demo", verbosity=0)
     assert knowledge_base_counts() == first
+
+
+def test_seed_demo_gives_the_helpdesk_a_stable_api_token(monkeypatch):
+    from rest_framework.authtoken.models import Token
+
+    from consortium.management.commands.seed_demo import DEMO_API_TOKEN
+
+    monkeypatch.delenv("DEMO_API_TOKEN", raising=False)
+    call_command("seed_demo", verbosity=0)
+    token = Token.objects.get(user__username="helpdesk")
+    assert token.key == DEMO_API_TOKEN
+    # A second run keeps the token, even when another demo key is configured.
+    monkeypatch.setenv("DEMO_API_TOKEN", "f" * 40)
+    call_command("seed_demo", verbosity=0)
+    assert list(Token.objects.values_list("key", flat=True)) == [DEMO_API_TOKEN]

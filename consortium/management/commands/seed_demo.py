@@ -18,6 +18,7 @@ libraries' own greeting and goodbye; two pages are overdue for review.
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from consortium import services
 from consortium.audit import acting_as
@@ -59,6 +61,8 @@ from scheduling import services as schedule
 from scheduling.models import CoverageRequirement, Shift, ShiftSlot, SubstitutionRequest
 
 DEMO_PASSWORD = "askdemo-2026"
+# The demo help desk's REST API token (docs/api.md); DEMO_API_TOKEN overrides it.
+DEMO_API_TOKEN = "a5c7e0d1b2f3a4c5d6e7f8091a2b3c4d5e6f7a8b"
 EASTERN = "America/New_York"
 CENTRAL = "America/Chicago"
 
@@ -412,6 +416,7 @@ class Command(BaseCommand):
             config.save()
             self._seed(helpdesk)
             self._schedule(helpdesk)
+        token = self._api_token(helpdesk)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo consortium ready: {Library.objects.count()} libraries, "
@@ -424,6 +429,13 @@ class Command(BaseCommand):
             f"upcoming dated shifts, {CoverageRequirement.objects.count()} "
             "hourly coverage requirements."
         )
+        self.stdout.write(f"API token of helpdesk (docs/api.md): {token.key}")
+
+    def _api_token(self, helpdesk):
+        """The demo help desk's API token; an existing token is kept."""
+        key = os.environ.get("DEMO_API_TOKEN") or DEMO_API_TOKEN
+        token, _ = Token.objects.get_or_create(user=helpdesk, defaults={"key": key})
+        return token
 
     def _seed(self, helpdesk):
         coops = {}

@@ -1,0 +1,166 @@
+"""Strict serializers that save through the services and scoped viewsets:
+what every app's `api/` builds its resources from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
+from rest_framework import exceptions, permissions, serializers, viewsets
+
+from consortium import scoping, services
+from consortium.api.base import PreconditionFailed
+from consortium.api.permissions import AdminRolePermission, model_admin
+
+# --- Serializers -----------------------------------------------------------------------
+
+
+class ServiceModelSerializer(serializers.ModelSerializer):
+    """A model serializer that
+
+    - rejects unknown fields (400 listing them);
+    - rejects, for coordinators, changes to the fields the admin shows them
+      read-only (`coordinator_readonly_fields`);
+    - offers coordinators only their own library's rows in relation fields,
+      as the admin's choices do (`consortium_wide_fields` stay open);
+    - saves through a service (`save_instance`), never `Model.save()`.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        user = self._user
+        if user is None or scoping.is_helpdesk(user):
+            return fields
+        wide = getattr(model_admin(self.Meta.model), "consortium_wide_fields", ())
+        for name, field in fields.items():
+            related = getattr(field, "child_relation", field)
+            qs = getattr(related, "queryset", None)
+            if qs is None or name in wide or scoping.scope_path(qs.model) is None:
+                continue
+            related.queryset = scoping.visible(qs, user, include_shared=False)
+        return fields
+
+    @property
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise exceptions.ValidationError(
+                {NON_FIELD_ERRORS: ["Send a JSON object of field names and values."]}
+            )
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise exceptions.ValidationError(
+                {name: ["Unknown field."] for name in unknown}
+            )
+        self._check_coordinator_readonly(data)
+        return super().to_internal_value(data)
+
+    def _check_coordinator_readonly(self, data):
+        user = self._user
+        if user is None or scoping.is_helpdesk(user) or self.instance is None:
+            return
+        locked = getattr(
+            model_admin(self.Meta.model), "coordinator_readonly_fields", ()
+        )
+        current = type(self)(self.instance, context=self.context).data
+        changed = {
+            name: ["Only the help desk can change this."]
+            for name in locked
+            if name in data and name in current and data[name] != current[name]
+        }
+        if changed:
+            raise exceptions.ValidationError(changed)
+
+    def create(self, validated_data):
+        many = self._pop_many(validated_data)
+        instance = self.Meta.model(**validated_data)
+        instance = self.save_instance(instance)
+        self._set_many(instance, many)
+        return instance
+
+    def update(self, instance, validated_data):
+        many = self._pop_many(validated_data)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance = self.save_instance(instance)
+        self._set_many(instance, many)
+        return instance
+
+    def save_instance(self, instance):
+        return services.record_save(actor=self._user, instance=instance)
+
+    def _pop_many(self, validated_data):
+        names = [f.name for f in self.Meta.model._meta.many_to_many]
+        return {n: validated_data.pop(n) for n in names if n in validated_data}
+
+    def _set_many(self, instance, many):
+        for name, values in many.items():
+            getattr(instance, name).set(values)
+
+
+# --- Viewsets --------------------------------------------------------------------------
+
+
+def etag_of(data) -> str:
+    raw = json.dumps(data, sort_keys=True, default=str).encode()
+    return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+
+
+class ScopedModelViewSet(viewsets.ModelViewSet):
+    """CRUD over `scoping.visible(queryset, user)`; a row outside the user's
+    scope is a 404, as in the admin. Writes run in one transaction through the
+    serializer's service, deletes through `services.record_delete`.
+
+    Optimistic concurrency: a detail GET returns an `ETag`; a PUT/PATCH/DELETE
+    that sends `If-Match` with a stale tag gets 412 and changes nothing.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, AdminRolePermission]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return scoping.visible(super().get_queryset(), self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag_of(response.data)
+        return response
+
+    def _check_if_match(self, instance):
+        expected = self.request.headers.get("If-Match")
+        if expected and expected.strip() != "*":
+            current = etag_of(self.get_serializer(instance).data)
+            if current not in [t.strip() for t in expected.split(",")]:
+                raise PreconditionFailed()
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            # Lock the row so the If-Match check and the write see the same state.
+            type(obj)._default_manager.select_for_update().filter(pk=obj.pk).exists()
+            obj.refresh_from_db()
+            self._check_if_match(obj)
+        return obj
+
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response["ETag"] = etag_of(response.data)
+        return response
+
+    @transaction.atomic
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.record_delete(actor=self.request.user, instance=instance)

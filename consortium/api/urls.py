@@ -1,0 +1,32 @@
+"""`/api/v1/` (the consortium core's resources) and the OpenAPI schema and
+docs. Other apps register their viewsets on `router` from their own `api/`."""
+
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.routers import DefaultRouter
+
+from consortium.api import views
+
+router = DefaultRouter()
+router.register("libraries", views.LibraryViewSet, basename="library")
+router.register("queues", views.QueueViewSet, basename="queue")
+router.register("hours", views.PostedHoursViewSet, basename="hours")
+router.register("terms", views.TermViewSet, basename="term")
+router.register("holidays", views.HolidayViewSet, basename="holiday")
+router.register("closures", views.ClosureViewSet, basename="closure")
+router.register("staff", views.StaffViewSet, basename="staff")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"
+    ),
+    path(
+        "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
+    ),
+]
