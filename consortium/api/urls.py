@@ -1,6 +1,8 @@
 """`/api/v1/` (the consortium core's resources) and the OpenAPI schema and
 docs. Other apps register their viewsets on `router` from their own `api/`."""
 
+from importlib import import_module
+
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -19,6 +21,17 @@ router.register("terms", views.TermViewSet, basename="term")
 router.register("holidays", views.HolidayViewSet, basename="holiday")
 router.register("closures", views.ClosureViewSet, basename="closure")
 router.register("staff", views.StaffViewSet, basename="staff")
+
+# Each app's resources: `<app>/api/routes.py` lists (prefix, viewset, basename).
+for app in ("scheduling", "knowledgebase", "chat"):
+    try:
+        routes = import_module(f"{app}.api.routes").ROUTES
+    except ModuleNotFoundError as missing:
+        if missing.name not in (f"{app}.api", f"{app}.api.routes"):
+            raise
+        continue
+    for prefix, viewset, basename in routes:
+        router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("v1/", include(router.urls)),
