@@ -1,0 +1,16 @@
+"""The schedule's resources, registered under `/api/v1/` by
+`consortium.api.urls`."""
+
+from scheduling.api import views
+
+ROUTES = [
+    ("shifts", views.ShiftViewSet, "shift"),
+    ("weekly-shifts", views.ShiftSlotViewSet, "weekly-shift"),
+    ("coverage-gaps", views.CoverageGapViewSet, "coverage-gap"),
+    ("substitute-requests", views.SubstitutionRequestViewSet, "substitute-request"),
+    (
+        "schedule-change-requests",
+        views.ScheduleChangeRequestViewSet,
+        "schedule-change-request",
+    ),
+]

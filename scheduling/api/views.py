@@ -1,0 +1,469 @@
+"""REST resources of the schedule (SPEC A2): scoped like the admin, every
+write through `scheduling.services` in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from consortium import scoping
+from consortium.api.base import ErrorSerializer
+from consortium.api.generics import ScopedModelViewSet
+from consortium.api.permissions import AdminRolePermission, model_admin
+from scheduling import selectors, services
+from scheduling.api import serializers as s
+from scheduling.models import (
+    CoverageRequirement,
+    ScheduleChangeRequest,
+    Shift,
+    ShiftSlot,
+    SubstitutionRequest,
+)
+
+OPEN = SubstitutionRequest.OPEN_STATUSES
+
+
+class ActionPermission(AdminRolePermission):
+    """The admin's answers, with each custom action asking for the admin
+    permission it needs (`view.action_needs`): "view" leaves the decision to
+    the service (which checks who may act), "decide"/"withdraw" ask the
+    admin's `has_decide_permission`/`has_withdraw_permission`."""
+
+    def _needs(self, view):
+        return getattr(view, "action_needs", {}).get(view.action)
+
+    def has_permission(self, request, view):
+        needed = self._needs(view)
+        if needed is None:
+            return super().has_permission(request, view)
+        if not request.user or not request.user.is_authenticated:
+            return False
+        ma = model_admin(view.queryset.model)
+        if not ma.has_view_permission(request):
+            return False
+        if needed in ("decide", "withdraw"):
+            return getattr(ma, f"has_{needed}_permission")(request)
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        needed = self._needs(view)
+        if needed is None:
+            return super().has_object_permission(request, view, obj)
+        ma = model_admin(type(obj))
+        if needed in ("view", "decide", "withdraw"):
+            return ma.has_view_permission(request, obj)
+        return getattr(ma, f"has_{needed}_permission")(request, obj)
+
+
+class ActionsMixin:
+    permission_classes = [permissions.IsAuthenticated, ActionPermission]
+    action_needs: dict[str, str] = {}
+
+    def run(self, serializer_class, call):
+        """Run a service `call` in one transaction; answer with the row."""
+        with transaction.atomic():
+            row = call()
+        return Response(
+            serializer_class(row, context=self.get_serializer_context()).data
+        )
+
+
+class ScheduleViewSet(ActionsMixin, ScopedModelViewSet):
+    """CRUD like the consortium's resources, plus service actions."""
+
+
+class ScopedReadViewSet(
+    ActionsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List and read rows in the user's scope (404 otherwise), plus service
+    actions."""
+
+    def get_queryset(self):
+        return scoping.visible(super().get_queryset(), self.request.user)
+
+
+def _note(request, required=False) -> str:
+    cls = s.RequiredNoteSerializer if required else s.NoteSerializer
+    data = cls(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data["note"]
+
+
+def _docs(tag, noun, plural, **extra):
+    docs = {
+        "list": extend_schema(tags=[tag], summary=f"List {plural}"),
+        "retrieve": extend_schema(tags=[tag], summary=f"Read a {noun}"),
+        "create": extend_schema(tags=[tag], summary=f"Add a {noun}"),
+        "update": extend_schema(tags=[tag], summary=f"Replace a {noun}"),
+        "partial_update": extend_schema(tags=[tag], summary=f"Change a {noun}"),
+        "destroy": extend_schema(tags=[tag], summary=f"Delete a {noun}"),
+    }
+    docs.update(extra)
+    return extend_schema_view(**docs)
+
+
+def _action_doc(tag, summary, request, response, description=""):
+    return extend_schema(
+        tags=[tag],
+        summary=summary,
+        description=description,
+        request=request,
+        responses={
+            200: response,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Refused: the service says why."
+            ),
+        },
+    )
+
+
+# --- Shifts -------------------------------------------------------------------------
+
+
+def _unfilled_q():
+    open_offer = SubstitutionRequest.objects.filter(
+        shift=OuterRef("pk"), status__in=OPEN
+    )
+    return Q(status=Shift.Status.SCHEDULED) & (
+        Q(assignee__isnull=True) | Q(Exists(open_offer))
+    )
+
+
+class ShiftFilter(django_filters.FilterSet):
+    library = django_filters.CharFilter(
+        field_name="library__code", label="Library code."
+    )
+    queue = django_filters.CharFilter(field_name="queue__code", label="Queue code.")
+    assignee = django_filters.CharFilter(
+        field_name="assignee__username", label="Username of the assignee."
+    )
+    unfilled = django_filters.BooleanFilter(
+        method="filter_unfilled",
+        label="true: scheduled shifts nobody will cover (no assignee, or given up "
+        "and not yet taken); false: the others.",
+    )
+
+    class Meta:
+        model = Shift
+        fields = ["library", "queue", "assignee", "status", "unfilled"]
+
+    def filter_unfilled(self, queryset, name, value):
+        return (
+            queryset.filter(_unfilled_q()) if value else queryset.exclude(_unfilled_q())
+        )
+
+
+# `from` and `to` are a date range (the shift's local date); `from` is a keyword.
+ShiftFilter.base_filters["from"] = django_filters.DateFilter(
+    field_name="date", lookup_expr="gte", label="First date (YYYY-MM-DD)."
+)
+ShiftFilter.base_filters["to"] = django_filters.DateFilter(
+    field_name="date", lookup_expr="lte", label="Last date (YYYY-MM-DD)."
+)
+
+
+@_docs(
+    "shifts",
+    "dated shift",
+    "dated shifts",
+    create=extend_schema(
+        tags=["shifts"],
+        summary="Add a one-off shift",
+        description="Inside the queue's hours that day, in the future; the "
+        "assignee must be free.",
+    ),
+    partial_update=extend_schema(
+        tags=["shifts"],
+        summary="Reassign a shift",
+        description="Only `assignee` changes (null: nobody).",
+    ),
+)
+class ShiftViewSet(ScheduleViewSet):
+    """Dated shifts. `?unfilled=true` finds the shifts nobody will cover."""
+
+    queryset = Shift.objects.select_related(
+        "library", "queue", "assignee"
+    ).prefetch_related(
+        Prefetch("offers", queryset=SubstitutionRequest.objects.filter(status__in=OPEN))
+    )
+    serializer_class = s.ShiftSerializer
+    filterset_class = ShiftFilter
+    search_fields = ["assignee__username", "assignee__last_name", "queue__code"]
+    ordering_fields = ["starts_at", "date"]
+    ordering = ["starts_at", "queue__code"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_needs = {"cancel": "change"}
+
+    @_action_doc(
+        "shifts",
+        "Cancel a shift",
+        s.RequiredNoteSerializer,
+        s.ShiftSerializer,
+        "Cancels one dated shift (its weekly shift stays); say why.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        shift = self.get_object()
+        note = _note(request, required=True)
+        return self.run(
+            s.ShiftSerializer,
+            lambda: services.shift_cancel(
+                actor=request.user, shift_id=shift.pk, note=note
+            ),
+        )
+
+
+# --- Weekly shifts ------------------------------------------------------------------
+
+
+class ShiftSlotFilter(django_filters.FilterSet):
+    library = django_filters.CharFilter(
+        field_name="library__code", label="Library code."
+    )
+    queue = django_filters.CharFilter(field_name="queue__code", label="Queue code.")
+    assignee = django_filters.CharFilter(
+        field_name="assignee__username", label="Username of the assignee."
+    )
+
+    class Meta:
+        model = ShiftSlot
+        fields = ["library", "queue", "term", "weekday", "assignee"]
+
+
+@_docs("weekly-shifts", "weekly shift", "weekly shifts")
+class ShiftSlotViewSet(ScheduleViewSet):
+    """Weekly shifts; the dated shifts of their term follow them. Once a term
+    is under way a coordinator changes only who covers one (else: a schedule
+    change request)."""
+
+    queryset = ShiftSlot.objects.select_related("library", "queue", "term", "assignee")
+    serializer_class = s.ShiftSlotSerializer
+    filterset_class = ShiftSlotFilter
+    ordering_fields = ["weekday", "starts"]
+    ordering = ["term__start_date", "queue__code", "weekday", "starts"]
+
+    def perform_destroy(self, instance):
+        services.slot_delete(actor=self.request.user, slot=instance)
+
+
+# --- Coverage gaps ------------------------------------------------------------------
+
+
+class CoverageGapViewSet(viewsets.GenericViewSet):
+    """Hours of a co-op queue with fewer librarians scheduled than required."""
+
+    queryset = CoverageRequirement.objects.all()
+    permission_classes = [permissions.IsAuthenticated, AdminRolePermission]
+    serializer_class = s.CoverageGapSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    @extend_schema(
+        tags=["coverage"],
+        summary="Find coverage gaps",
+        parameters=[s.CoverageGapQuerySerializer],
+        responses={
+            200: s.CoverageGapSerializer(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="Bad parameters."),
+        },
+    )
+    def list(self, request):
+        params = s.CoverageGapQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        queue = params.validated_data["queue"]
+        first = params.validated_data["from"]
+        zone = queue.zone
+        start = selectors.local_instant(first, 0, zone)
+        end = selectors.local_instant(
+            first + timedelta(days=params.validated_data["days"]), 0, zone
+        )
+        gaps = selectors.coverage_gaps(queue, start, end)
+        return Response(s.CoverageGapSerializer(gaps, many=True).data)
+
+
+# --- Substitute requests ------------------------------------------------------------
+
+
+class SubstitutionRequestFilter(django_filters.FilterSet):
+    library = django_filters.CharFilter(
+        field_name="shift__library__code", label="Library code."
+    )
+
+    class Meta:
+        model = SubstitutionRequest
+        fields = ["library", "status", "stage"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["substitutes"], summary="List substitute requests"),
+    retrieve=extend_schema(tags=["substitutes"], summary="Read a substitute request"),
+)
+class SubstitutionRequestViewSet(ScopedReadViewSet):
+    """Shifts given up for a substitute. The library's coordinator or the
+    help desk approves or turns down a pending claim, offers it to the whole
+    consortium or withdraws it."""
+
+    queryset = SubstitutionRequest.objects.select_related(
+        "shift__library", "shift__queue", "offered_by", "claimed_by", "decided_by"
+    )
+    serializer_class = s.SubstitutionRequestSerializer
+    filterset_class = SubstitutionRequestFilter
+    ordering_fields = ["created_at", "widen_at"]
+    ordering = ["-created_at"]
+    action_needs = dict.fromkeys(("approve", "reject", "widen", "withdraw"), "view")
+
+    def _act(self, call):
+        offer = self.get_object()
+        return self.run(s.SubstitutionRequestSerializer, lambda: call(offer))
+
+    @_action_doc(
+        "substitutes", "Approve a claim", None, s.SubstitutionRequestSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._act(
+            lambda o: services.substitution_decide(
+                actor=request.user, offer_id=o.pk, approve=True
+            )
+        )
+
+    @_action_doc(
+        "substitutes",
+        "Turn down a claim",
+        s.NoteSerializer,
+        s.SubstitutionRequestSerializer,
+        "The shift is offered again; the claimer is told (with the note).",
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        note = _note(request)
+        return self._act(
+            lambda o: services.substitution_decide(
+                actor=request.user, offer_id=o.pk, approve=False, note=note
+            )
+        )
+
+    @_action_doc(
+        "substitutes",
+        "Offer to the whole consortium",
+        None,
+        s.SubstitutionRequestSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def widen(self, request, pk=None):
+        return self._act(
+            lambda o: services.substitution_widen(actor=request.user, offer_id=o.pk)
+        )
+
+    @_action_doc(
+        "substitutes", "Withdraw a give-up", None, s.SubstitutionRequestSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(
+            lambda o: services.substitution_withdraw(actor=request.user, offer_id=o.pk)
+        )
+
+
+# --- Schedule change requests -------------------------------------------------------
+
+
+class ScheduleChangeRequestFilter(django_filters.FilterSet):
+    library = django_filters.CharFilter(
+        field_name="library__code", label="Library code."
+    )
+
+    class Meta:
+        model = ScheduleChangeRequest
+        fields = ["library", "status", "action"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["schedule-changes"], summary="List schedule change requests"
+    ),
+    retrieve=extend_schema(
+        tags=["schedule-changes"], summary="Read a schedule change request"
+    ),
+    create=extend_schema(
+        tags=["schedule-changes"],
+        summary="Request a schedule change",
+        description="Checked now as it would be on approval; the help desk is emailed.",
+    ),
+)
+class ScheduleChangeRequestViewSet(mixins.CreateModelMixin, ScopedReadViewSet):
+    """Coordinators request changes to the weekly shifts of a term under way;
+    the help desk approves (the change is applied) or rejects with a note."""
+
+    queryset = ScheduleChangeRequest.objects.select_related(
+        "library", "requested_by", "decided_by", "queue", "term", "assignee", "slot"
+    )
+    serializer_class = s.ScheduleChangeRequestSerializer
+    filterset_class = ScheduleChangeRequestFilter
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+    action_needs = {"approve": "decide", "reject": "decide", "withdraw": "withdraw"}
+
+    @transaction.atomic
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def _act(self, call):
+        request_row = self.get_object()
+        return self.run(s.ScheduleChangeRequestSerializer, lambda: call(request_row))
+
+    @_action_doc(
+        "schedule-changes",
+        "Approve a schedule change",
+        s.NoteSerializer,
+        s.ScheduleChangeRequestSerializer,
+        "Applies the change to the weekly shifts (help desk only).",
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        note = _note(request)
+        return self._act(
+            lambda r: services.change_request_decide(
+                actor=request.user, request_id=r.pk, approve=True, note=note
+            )
+        )
+
+    @_action_doc(
+        "schedule-changes",
+        "Reject a schedule change",
+        s.RequiredNoteSerializer,
+        s.ScheduleChangeRequestSerializer,
+        "Help desk only; the note is required and the coordinator reads it.",
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        note = _note(request, required=True)
+        return self._act(
+            lambda r: services.change_request_decide(
+                actor=request.user, request_id=r.pk, approve=False, note=note
+            )
+        )
+
+    @_action_doc(
+        "schedule-changes",
+        "Withdraw a schedule change",
+        None,
+        s.ScheduleChangeRequestSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._act(
+            lambda r: services.change_request_withdraw(
+                actor=request.user, request_id=r.pk
+            )
+        )
