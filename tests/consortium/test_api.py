@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from consortium.models import Closure, Holiday, Library, Queue, Staff
+from tests.api_helpers import assert_error, ids
 from tests.consortium.factories import (
     ClosureFactory,
     CoopQueueFactory,
@@ -122,20 +123,6 @@ def client_for(user):
     if user is not None:
         client.force_authenticate(user)
     return client
-
-
-def ids(response):
-    return {row["id"] for row in response.json()["results"]}
-
-
-def assert_error(response, status, code=None):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["message"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from consortium.models import Staff
 from knowledgebase import services
 from knowledgebase.models import CannedMessage, Faq, PolicyPage, PolicySection
+from tests.api_helpers import assert_error, ids
 from tests.consortium.factories import (
     CoordinatorFactory,
     LibraryFactory,
@@ -93,21 +94,6 @@ def client_for(user):
     if user is not None:
         client.force_authenticate(user)
     return client
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["results"]}
-
-
-def assert_error(response, status, code=None):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "fields"}
-    assert error["message"]
-    if code:
-        assert error["code"] == code
-    return error
 
 
 @pytest.fixture

@@ -11,8 +11,17 @@ from rest_framework.test import APIClient
 
 from scheduling import services
 from scheduling.models import ScheduleChangeRequest, Shift, ShiftSlot
+from tests.api_helpers import assert_error as api_error
+from tests.api_helpers import ids
 
 pytestmark = pytest.mark.django_db
+
+
+def assert_error(response, status, field=None):
+    """The shared check; here the third argument names the field at fault."""
+    return api_error(response, status, field=field)
+
+
 H = 60
 
 
@@ -29,20 +38,6 @@ def url(resource, pk=None, action=None):
         + (f"{pk}/" if pk else "")
         + (f"{action}/" if action else "")
     )
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["results"]}
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "fields"} and error["message"]
-    if field:
-        assert field in error["fields"]
-    return error
 
 
 def slot(w, library, assignee, weekday=6, starts=9, ends=12):
@@ -208,7 +203,7 @@ def test_coordinator_creates_only_for_their_own_library(world, resource):
         url(resource), create_payload(world, resource, "clib"), format="json"
     )
     if other == 400:
-        assert_error(response, 400, "library")
+        assert_error(response, 400, field="library")
     else:
         assert response.status_code == other
 
@@ -365,8 +360,8 @@ def test_reject_needs_a_note_and_only_the_helpdesk_decides(world):
     )
     helpdesk = client_for(world.helpdesk)
     target = url("schedule-change-requests", request.pk, "reject")
-    assert_error(helpdesk.post(target, {}), 400, "note")
-    assert_error(helpdesk.post(target, {"note": ""}), 400, "note")
+    assert_error(helpdesk.post(target, {}), 400, field="note")
+    assert_error(helpdesk.post(target, {"note": ""}), 400, field="note")
     request.refresh_from_db()
     assert request.status == ScheduleChangeRequest.Status.PENDING
     response = helpdesk.post(target, {"note": "Not enough staff."})
