@@ -7,13 +7,40 @@ import hashlib
 import json
 from collections.abc import Mapping
 
+import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, serializers, viewsets
 
 from consortium import scoping, services
 from consortium.api.base import PreconditionFailed
 from consortium.api.permissions import AdminRolePermission, model_admin
+
+# --- Docs and filters every resource shares ---------------------------------------------
+
+
+def crud_docs(tag: str, noun: str, plural: str, *, create=True, delete=True, **extra):
+    """Schema tags and summaries of a viewset's standard actions; `extra`
+    replaces any of them (or documents custom actions)."""
+    docs = {
+        "list": extend_schema(tags=[tag], summary=f"List {plural}"),
+        "retrieve": extend_schema(tags=[tag], summary=f"Read a {noun}"),
+        "update": extend_schema(tags=[tag], summary=f"Replace a {noun}"),
+        "partial_update": extend_schema(tags=[tag], summary=f"Change a {noun}"),
+    }
+    if create:
+        docs["create"] = extend_schema(tags=[tag], summary=f"Add a {noun}")
+    if delete:
+        docs["destroy"] = extend_schema(tags=[tag], summary=f"Delete a {noun}")
+    docs.update(extra)
+    return extend_schema_view(**docs)
+
+
+def library_filter(path: str):
+    """`?library=<code>` over the library at `path`."""
+    return django_filters.CharFilter(field_name=path, label="Library code (e.g. sprc).")
+
 
 # --- Serializers -----------------------------------------------------------------------
 

@@ -4,10 +4,9 @@ writing through the services."""
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from consortium.api import serializers as s
-from consortium.api.generics import ScopedModelViewSet
+from consortium.api.generics import ScopedModelViewSet, crud_docs, library_filter
 from consortium.models import (
     Closure,
     Holiday,
@@ -19,28 +18,13 @@ from consortium.models import (
 )
 
 
-def _crud_docs(tag: str, noun: str, plural: str):
-    return extend_schema_view(
-        list=extend_schema(tags=[tag], summary=f"List {plural}"),
-        retrieve=extend_schema(tags=[tag], summary=f"Read a {noun}"),
-        create=extend_schema(tags=[tag], summary=f"Add a {noun}"),
-        update=extend_schema(tags=[tag], summary=f"Replace a {noun}"),
-        partial_update=extend_schema(tags=[tag], summary=f"Change a {noun}"),
-        destroy=extend_schema(tags=[tag], summary=f"Delete a {noun}"),
-    )
-
-
-def _library_filter(path: str):
-    return django_filters.CharFilter(field_name=path, label="Library code (e.g. sprc).")
-
-
 class LibraryFilter(django_filters.FilterSet):
     class Meta:
         model = Library
         fields = ["code", "library_type", "active"]
 
 
-@_crud_docs("libraries", "library", "libraries")
+@crud_docs("libraries", "library", "libraries")
 class LibraryViewSet(ScopedModelViewSet):
     """Member libraries. The help desk adds and changes them; a site
     coordinator reads and changes their own (not its name, code, type, co-op
@@ -55,14 +39,14 @@ class LibraryViewSet(ScopedModelViewSet):
 
 
 class QueueFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
 
     class Meta:
         model = Queue
         fields = ["library", "kind", "active"]
 
 
-@_crud_docs("queues", "queue", "queues")
+@crud_docs("queues", "queue", "queues")
 class QueueViewSet(ScopedModelViewSet):
     """Chat queues: a library's local queues and the consortium's co-op
     queues. Coordinators read their own and the co-op queues and change some
@@ -77,7 +61,7 @@ class QueueViewSet(ScopedModelViewSet):
 
 
 class PostedHoursFilter(django_filters.FilterSet):
-    library = _library_filter("queue__library__code")
+    library = library_filter("queue__library__code")
     queue = django_filters.CharFilter(field_name="queue__code", label="Queue code.")
 
     class Meta:
@@ -85,7 +69,7 @@ class PostedHoursFilter(django_filters.FilterSet):
         fields = ["library", "queue", "term_type", "weekday"]
 
 
-@_crud_docs("hours", "posted-hours row", "posted hours")
+@crud_docs("hours", "posted-hours row", "posted hours")
 class PostedHoursViewSet(ScopedModelViewSet):
     """Posted hours of each queue by term type and weekday."""
 
@@ -98,7 +82,7 @@ class PostedHoursViewSet(ScopedModelViewSet):
 
 
 class TermFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
     consortium = django_filters.BooleanFilter(
         field_name="library", lookup_expr="isnull", label="Consortium calendar only."
     )
@@ -108,7 +92,7 @@ class TermFilter(django_filters.FilterSet):
         fields = ["library", "consortium", "term_type"]
 
 
-@_crud_docs("terms", "term", "terms")
+@crud_docs("terms", "term", "terms")
 class TermViewSet(ScopedModelViewSet):
     """Dated terms: the consortium calendar (no library) and libraries' own."""
 
@@ -120,7 +104,7 @@ class TermViewSet(ScopedModelViewSet):
     ordering = ["start_date"]
 
 
-@_crud_docs("holidays", "holiday", "holidays")
+@crud_docs("holidays", "holiday", "holidays")
 class HolidayViewSet(ScopedModelViewSet):
     """Consortium holidays (every queue closed). The help desk's; coordinators
     read them."""
@@ -134,14 +118,14 @@ class HolidayViewSet(ScopedModelViewSet):
 
 
 class ClosureFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
 
     class Meta:
         model = Closure
         fields = ["library", "forwards_tickets"]
 
 
-@_crud_docs("closures", "closure", "closures")
+@crud_docs("closures", "closure", "closures")
 class ClosureViewSet(ScopedModelViewSet):
     """Days a library is closed. A closure longer than the consortium's limit
     forwards the library's tickets to the help desk, which is told by email."""
@@ -155,7 +139,7 @@ class ClosureViewSet(ScopedModelViewSet):
 
 
 class StaffFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
     active = django_filters.BooleanFilter(field_name="is_active")
 
     class Meta:
@@ -163,7 +147,7 @@ class StaffFilter(django_filters.FilterSet):
         fields = ["library", "role", "active"]
 
 
-@_crud_docs("staff", "staff member", "staff")
+@crud_docs("staff", "staff member", "staff")
 class StaffViewSet(ScopedModelViewSet):
     """Staff accounts. Coordinators manage their own library's staff; only
     the help desk creates help-desk accounts. Passwords are write-only."""

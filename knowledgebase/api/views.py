@@ -9,14 +9,18 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from consortium import scoping
-from consortium.api.generics import ScopedModelViewSet, etag_of
+from consortium.api.generics import (
+    ScopedModelViewSet,
+    crud_docs,
+    etag_of,
+    library_filter,
+)
 from consortium.api.permissions import AdminRolePermission, model_admin
 from consortium.models import Library
 from knowledgebase import search, services
@@ -43,24 +47,6 @@ class ChangeActionPermission(AdminRolePermission):
 
 
 ACTION_PERMISSIONS = [permissions.IsAuthenticated, ChangeActionPermission]
-
-
-def _docs(tag: str, noun: str, plural: str, *, delete=True, create=True):
-    views = {
-        "list": extend_schema(tags=[tag], summary=f"List {plural}"),
-        "retrieve": extend_schema(tags=[tag], summary=f"Read a {noun}"),
-        "update": extend_schema(tags=[tag], summary=f"Replace a {noun}"),
-        "partial_update": extend_schema(tags=[tag], summary=f"Change a {noun}"),
-    }
-    if create:
-        views["create"] = extend_schema(tags=[tag], summary=f"Add a {noun}")
-    if delete:
-        views["destroy"] = extend_schema(tags=[tag], summary=f"Delete a {noun}")
-    return extend_schema_view(**views)
-
-
-def _library_filter(path: str):
-    return django_filters.CharFilter(field_name=path, label="Library code (e.g. sprc).")
 
 
 class VersionsMixin:
@@ -135,14 +121,14 @@ def _version_actions(tag: str, noun: str):
 
 
 class PolicyPageFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
 
     class Meta:
         model = PolicyPage
         fields = ["library"]
 
 
-@_docs("knowledge base", "policy page", "policy pages", delete=False, create=False)
+@crud_docs("knowledge base", "policy page", "policy pages", delete=False, create=False)
 class PolicyPageViewSet(ScopedModelViewSet):
     """Each library's policy page with its sections, public and staff-only
     listed apart. The help desk changes the review interval; the library's
@@ -195,14 +181,14 @@ class PolicyPageViewSet(ScopedModelViewSet):
 
 
 class PolicySectionFilter(django_filters.FilterSet):
-    library = _library_filter("page__library__code")
+    library = library_filter("page__library__code")
 
     class Meta:
         model = PolicySection
         fields = ["library", "kind", "visibility"]
 
 
-@_docs("knowledge base", "policy section", "policy sections", delete=False)
+@crud_docs("knowledge base", "policy section", "policy sections", delete=False)
 class PolicySectionViewSet(VersionsMixin, ScopedModelViewSet):
     """Sections of the policy pages, each `public` or `staff` (never shown
     to patrons). Bodies are sanitised when stored. A section is not deleted
@@ -224,14 +210,14 @@ class PolicySectionViewSet(VersionsMixin, ScopedModelViewSet):
 
 
 class FaqFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
 
     class Meta:
         model = Faq
         fields = ["library", "published"]
 
 
-@_docs("knowledge base", "FAQ", "FAQs")
+@crud_docs("knowledge base", "FAQ", "FAQs")
 class FaqViewSet(VersionsMixin, ScopedModelViewSet):
     """Public questions and answers of each library; `url` is the address to
     send patrons (null while unpublished)."""
@@ -251,7 +237,7 @@ class FaqViewSet(VersionsMixin, ScopedModelViewSet):
 
 
 class CannedMessageFilter(django_filters.FilterSet):
-    library = _library_filter("library__code")
+    library = library_filter("library__code")
     consortium = django_filters.BooleanFilter(
         field_name="library", lookup_expr="isnull", label="Consortium-wide only."
     )
@@ -261,7 +247,7 @@ class CannedMessageFilter(django_filters.FilterSet):
         fields = ["library", "consortium", "group", "key"]
 
 
-@_docs("knowledge base", "canned message", "canned messages")
+@crud_docs("knowledge base", "canned message", "canned messages")
 class CannedMessageViewSet(VersionsMixin, ScopedModelViewSet):
     """Canned chat messages: consortium-wide (`library: null`, the help
     desk's; coordinators read them) and each library's own, which override

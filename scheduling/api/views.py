@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from consortium import scoping
 from consortium.api.base import ErrorSerializer
-from consortium.api.generics import ScopedModelViewSet
+from consortium.api.generics import ScopedModelViewSet, crud_docs, library_filter
 from consortium.api.permissions import AdminRolePermission, model_admin
 from scheduling import selectors, services
 from scheduling.api import serializers as s
@@ -99,19 +99,6 @@ def _note(request, required=False) -> str:
     return data.validated_data["note"]
 
 
-def _docs(tag, noun, plural, **extra):
-    docs = {
-        "list": extend_schema(tags=[tag], summary=f"List {plural}"),
-        "retrieve": extend_schema(tags=[tag], summary=f"Read a {noun}"),
-        "create": extend_schema(tags=[tag], summary=f"Add a {noun}"),
-        "update": extend_schema(tags=[tag], summary=f"Replace a {noun}"),
-        "partial_update": extend_schema(tags=[tag], summary=f"Change a {noun}"),
-        "destroy": extend_schema(tags=[tag], summary=f"Delete a {noun}"),
-    }
-    docs.update(extra)
-    return extend_schema_view(**docs)
-
-
 def _action_doc(tag, summary, request, response, description=""):
     return extend_schema(
         tags=[tag],
@@ -140,9 +127,7 @@ def _unfilled_q():
 
 
 class ShiftFilter(django_filters.FilterSet):
-    library = django_filters.CharFilter(
-        field_name="library__code", label="Library code."
-    )
+    library = library_filter("library__code")
     queue = django_filters.CharFilter(field_name="queue__code", label="Queue code.")
     assignee = django_filters.CharFilter(
         field_name="assignee__username", label="Username of the assignee."
@@ -172,7 +157,7 @@ ShiftFilter.base_filters["to"] = django_filters.DateFilter(
 )
 
 
-@_docs(
+@crud_docs(
     "shifts",
     "dated shift",
     "dated shifts",
@@ -227,9 +212,7 @@ class ShiftViewSet(ScheduleViewSet):
 
 
 class ShiftSlotFilter(django_filters.FilterSet):
-    library = django_filters.CharFilter(
-        field_name="library__code", label="Library code."
-    )
+    library = library_filter("library__code")
     queue = django_filters.CharFilter(field_name="queue__code", label="Queue code.")
     assignee = django_filters.CharFilter(
         field_name="assignee__username", label="Username of the assignee."
@@ -240,7 +223,7 @@ class ShiftSlotFilter(django_filters.FilterSet):
         fields = ["library", "queue", "term", "weekday", "assignee"]
 
 
-@_docs("weekly-shifts", "weekly shift", "weekly shifts")
+@crud_docs("weekly-shifts", "weekly shift", "weekly shifts")
 class ShiftSlotViewSet(ScheduleViewSet):
     """Weekly shifts; the dated shifts of their term follow them. Once a term
     is under way a coordinator changes only who covers one (else: a schedule
@@ -379,9 +362,7 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
 
 
 class ScheduleChangeRequestFilter(django_filters.FilterSet):
-    library = django_filters.CharFilter(
-        field_name="library__code", label="Library code."
-    )
+    library = library_filter("library__code")
 
     class Meta:
         model = ScheduleChangeRequest
