@@ -10,11 +10,12 @@ from collections.abc import Mapping
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, permissions, serializers, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from rest_framework.response import Response
 
 from consortium import scoping, services
-from consortium.api.base import PreconditionFailed
+from consortium.api.base import ErrorSerializer, PreconditionFailed
 from consortium.api.permissions import AdminRolePermission, model_admin
 
 # --- Docs and filters every resource shares ---------------------------------------------
@@ -191,3 +192,102 @@ class ScopedModelViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.record_delete(actor=self.request.user, instance=instance)
+
+
+# --- Service actions -------------------------------------------------------------------
+
+
+class ActionPermission(AdminRolePermission):
+    """The admin's answers, with each custom action asking for the admin
+    permission it needs (`view.action_needs`): "view" leaves the decision to
+    the service (which checks who may act), "decide"/"withdraw" ask the
+    admin's `has_decide_permission`/`has_withdraw_permission`."""
+
+    def _needs(self, view):
+        return getattr(view, "action_needs", {}).get(view.action)
+
+    def has_permission(self, request, view):
+        needed = self._needs(view)
+        if needed is None:
+            return super().has_permission(request, view)
+        if not request.user or not request.user.is_authenticated:
+            return False
+        ma = model_admin(view.queryset.model)
+        if not ma.has_view_permission(request):
+            return False
+        if needed in ("decide", "withdraw"):
+            return getattr(ma, f"has_{needed}_permission")(request)
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        needed = self._needs(view)
+        if needed is None:
+            return super().has_object_permission(request, view, obj)
+        ma = model_admin(type(obj))
+        if needed in ("view", "decide", "withdraw"):
+            return ma.has_view_permission(request, obj)
+        return getattr(ma, f"has_{needed}_permission")(request, obj)
+
+
+class ActionsMixin:
+    permission_classes = [permissions.IsAuthenticated, ActionPermission]
+    action_needs: dict[str, str] = {}
+
+    def run(self, serializer_class, call):
+        """Run a service `call` in one transaction; answer with the row."""
+        with transaction.atomic():
+            row = call()
+        return Response(
+            serializer_class(row, context=self.get_serializer_context()).data
+        )
+
+
+class ScopedReadViewSet(
+    ActionsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List and read rows in the user's scope (404 otherwise), plus service
+    actions."""
+
+    def get_queryset(self):
+        return scoping.visible(super().get_queryset(), self.request.user)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, default=""
+    )
+
+
+class RequiredNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        max_length=1000,
+        help_text="Why; it is kept with the change and shown to those concerned.",
+    )
+
+
+def note_from(request, required=False) -> str:
+    """The `note` of an action's body (400 when required and missing)."""
+    cls = RequiredNoteSerializer if required else NoteSerializer
+    data = cls(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data["note"]
+
+
+def action_doc(tag, summary, request, response, description=""):
+    """Schema docs of a service action: its body, the row it answers with,
+    and the 400 the service gives when it refuses."""
+    return extend_schema(
+        tags=[tag],
+        summary=summary,
+        description=description,
+        request=request,
+        responses={
+            200: response,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Refused: the service says why."
+            ),
+        },
+    )

@@ -236,18 +236,6 @@ class ScheduleChangeRequestSerializer(ServiceModelSerializer):
         return services.change_request_submit(actor=self._user, request=instance)
 
 
-class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(
-        required=False, allow_blank=True, max_length=1000, default=""
-    )
-
-
-class RequiredNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(
-        max_length=1000, help_text="Why; the coordinator reads it."
-    )
-
-
 class CoverageGapQuerySerializer(serializers.Serializer):
     queue = serializers.SlugRelatedField(
         slug_field="code",

@@ -13,10 +13,19 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from consortium import scoping
 from consortium.api.base import ErrorSerializer
-from consortium.api.generics import ScopedModelViewSet, crud_docs, library_filter
-from consortium.api.permissions import AdminRolePermission, model_admin
+from consortium.api.generics import (
+    ActionsMixin,
+    NoteSerializer,
+    RequiredNoteSerializer,
+    ScopedModelViewSet,
+    ScopedReadViewSet,
+    action_doc,
+    crud_docs,
+    library_filter,
+    note_from,
+)
+from consortium.api.permissions import AdminRolePermission
 from scheduling import selectors, services
 from scheduling.api import serializers as s
 from scheduling.models import (
@@ -30,88 +39,8 @@ from scheduling.models import (
 OPEN = SubstitutionRequest.OPEN_STATUSES
 
 
-class ActionPermission(AdminRolePermission):
-    """The admin's answers, with each custom action asking for the admin
-    permission it needs (`view.action_needs`): "view" leaves the decision to
-    the service (which checks who may act), "decide"/"withdraw" ask the
-    admin's `has_decide_permission`/`has_withdraw_permission`."""
-
-    def _needs(self, view):
-        return getattr(view, "action_needs", {}).get(view.action)
-
-    def has_permission(self, request, view):
-        needed = self._needs(view)
-        if needed is None:
-            return super().has_permission(request, view)
-        if not request.user or not request.user.is_authenticated:
-            return False
-        ma = model_admin(view.queryset.model)
-        if not ma.has_view_permission(request):
-            return False
-        if needed in ("decide", "withdraw"):
-            return getattr(ma, f"has_{needed}_permission")(request)
-        return True
-
-    def has_object_permission(self, request, view, obj):
-        needed = self._needs(view)
-        if needed is None:
-            return super().has_object_permission(request, view, obj)
-        ma = model_admin(type(obj))
-        if needed in ("view", "decide", "withdraw"):
-            return ma.has_view_permission(request, obj)
-        return getattr(ma, f"has_{needed}_permission")(request, obj)
-
-
-class ActionsMixin:
-    permission_classes = [permissions.IsAuthenticated, ActionPermission]
-    action_needs: dict[str, str] = {}
-
-    def run(self, serializer_class, call):
-        """Run a service `call` in one transaction; answer with the row."""
-        with transaction.atomic():
-            row = call()
-        return Response(
-            serializer_class(row, context=self.get_serializer_context()).data
-        )
-
-
 class ScheduleViewSet(ActionsMixin, ScopedModelViewSet):
     """CRUD like the consortium's resources, plus service actions."""
-
-
-class ScopedReadViewSet(
-    ActionsMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
-    """List and read rows in the user's scope (404 otherwise), plus service
-    actions."""
-
-    def get_queryset(self):
-        return scoping.visible(super().get_queryset(), self.request.user)
-
-
-def _note(request, required=False) -> str:
-    cls = s.RequiredNoteSerializer if required else s.NoteSerializer
-    data = cls(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data["note"]
-
-
-def _action_doc(tag, summary, request, response, description=""):
-    return extend_schema(
-        tags=[tag],
-        summary=summary,
-        description=description,
-        request=request,
-        responses={
-            200: response,
-            400: OpenApiResponse(
-                ErrorSerializer, description="Refused: the service says why."
-            ),
-        },
-    )
 
 
 # --- Shifts -------------------------------------------------------------------------
@@ -189,17 +118,17 @@ class ShiftViewSet(ScheduleViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
     action_needs = {"cancel": "change"}
 
-    @_action_doc(
+    @action_doc(
         "shifts",
         "Cancel a shift",
-        s.RequiredNoteSerializer,
+        RequiredNoteSerializer,
         s.ShiftSerializer,
         "Cancels one dated shift (its weekly shift stays); say why.",
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         shift = self.get_object()
-        note = _note(request, required=True)
+        note = note_from(request, required=True)
         return self.run(
             s.ShiftSerializer,
             lambda: services.shift_cancel(
@@ -309,9 +238,7 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
         offer = self.get_object()
         return self.run(s.SubstitutionRequestSerializer, lambda: call(offer))
 
-    @_action_doc(
-        "substitutes", "Approve a claim", None, s.SubstitutionRequestSerializer
-    )
+    @action_doc("substitutes", "Approve a claim", None, s.SubstitutionRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._act(
@@ -320,23 +247,23 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
             )
         )
 
-    @_action_doc(
+    @action_doc(
         "substitutes",
         "Turn down a claim",
-        s.NoteSerializer,
+        NoteSerializer,
         s.SubstitutionRequestSerializer,
         "The shift is offered again; the claimer is told (with the note).",
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        note = _note(request)
+        note = note_from(request)
         return self._act(
             lambda o: services.substitution_decide(
                 actor=request.user, offer_id=o.pk, approve=False, note=note
             )
         )
 
-    @_action_doc(
+    @action_doc(
         "substitutes",
         "Offer to the whole consortium",
         None,
@@ -348,7 +275,7 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
             lambda o: services.substitution_widen(actor=request.user, offer_id=o.pk)
         )
 
-    @_action_doc(
+    @action_doc(
         "substitutes", "Withdraw a give-up", None, s.SubstitutionRequestSerializer
     )
     @action(detail=True, methods=["post"])
@@ -403,39 +330,39 @@ class ScheduleChangeRequestViewSet(mixins.CreateModelMixin, ScopedReadViewSet):
         request_row = self.get_object()
         return self.run(s.ScheduleChangeRequestSerializer, lambda: call(request_row))
 
-    @_action_doc(
+    @action_doc(
         "schedule-changes",
         "Approve a schedule change",
-        s.NoteSerializer,
+        NoteSerializer,
         s.ScheduleChangeRequestSerializer,
         "Applies the change to the weekly shifts (help desk only).",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        note = _note(request)
+        note = note_from(request)
         return self._act(
             lambda r: services.change_request_decide(
                 actor=request.user, request_id=r.pk, approve=True, note=note
             )
         )
 
-    @_action_doc(
+    @action_doc(
         "schedule-changes",
         "Reject a schedule change",
-        s.RequiredNoteSerializer,
+        RequiredNoteSerializer,
         s.ScheduleChangeRequestSerializer,
         "Help desk only; the note is required and the coordinator reads it.",
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        note = _note(request, required=True)
+        note = note_from(request, required=True)
         return self._act(
             lambda r: services.change_request_decide(
                 actor=request.user, request_id=r.pk, approve=False, note=note
             )
         )
 
-    @_action_doc(
+    @action_doc(
         "schedule-changes",
         "Withdraw a schedule change",
         None,
