@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from chat import services
+from chat import privacy, services
 from chat.models import (
     BackupCall,
     Conversation,
@@ -22,9 +22,18 @@ from consortium.admin.service_admin import each
 class MessageInline(ReadOnlyMixin, admin.TabularInline):
     model = Message
     fields = ("seq", "created_at", "sender", "author", "body")
-    readonly_fields = fields
+    readonly_fields = (*fields, "redacted_body")
     extra = 0
     can_delete = False
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not privacy.may_see_personal_data(request.user, obj):
+            return ("seq", "created_at", "sender", "author", "redacted_body")
+        return self.fields
+
+    @admin.display(description="body")
+    def redacted_body(self, message):
+        return privacy.redact_text(message.body, message.conversation)
 
 
 @admin.register(Conversation)
@@ -46,11 +55,44 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
     list_select_related = ("library", "librarian")
     exclude = ("patron_token", "transcript_token", "patron_ip_hash")
 
+    # Coordinators also read, without the patron's personal data, the chats
+    # their librarians answered for other libraries (`chat.privacy`).
+    def get_queryset(self, request):
+        return privacy.visible_conversations(
+            request.user, super(ScopedAdmin, self).get_queryset(request)
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        """Read-only here, so the page can show the conversation as the user
+        may see it: without personal data when the patron is not theirs."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and not obj.personal_data:
+            obj.question = privacy.redact_text(obj.question, obj)
+            for name in privacy.PERSONAL_FIELDS:
+                setattr(obj, name, None)
+        return obj
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_view_permission(request)
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def get_search_results(self, request, queryset, search_term):
+        # Searching names and addresses must not reveal whose chats another
+        # library's patrons had: only the rows shown with personal data.
+        if search_term:
+            queryset = queryset.filter(personal_data=True)
+        return super().get_search_results(request, queryset, search_term)
+
     def get_readonly_fields(self, request, obj=None):
-        fields = [
-            f.name for f in Conversation._meta.fields if f.name not in self.exclude
-        ]
+        hidden = set(self.exclude)
+        if obj is not None and not privacy.may_see_personal_data(request.user, obj):
+            hidden |= set(privacy.PERSONAL_FIELDS) | {"question"}
+        fields = [f.name for f in Conversation._meta.fields if f.name not in hidden]
         return [*fields, "email_ticket"]
+
+    def get_fields(self, request, obj=None):
+        return self.get_readonly_fields(request, obj)
 
     @admin.display(description="email ticket")
     def email_ticket(self, obj):
@@ -70,7 +112,10 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
     @admin.display(description="question")
     def question_short(self, obj):
         # Patron text is escaped by format_html like everywhere in the admin.
-        return format_html("{}", obj.question[:80])
+        question = obj.question
+        if not obj.personal_data:
+            question = privacy.redact_text(question, obj)
+        return format_html("{}", question[:80])
 
 
 @admin.register(Ticket)

@@ -1,0 +1,1 @@
+"""REST resources of conversations and tickets (SPEC A2)."""

@@ -1,0 +1,240 @@
+"""Serializers of conversations, transcripts and tickets. Reads only: every
+change goes through an action that calls the desk's service."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chat import privacy
+from chat.models import Conversation, Message, Ticket
+from consortium.models import Library
+
+
+def _seconds(start, end) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start).total_seconds()))
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    """A conversation on any channel (SPEC R1). The patron's personal data
+    (`patron_name`, `patron_email`, `patron_ip`, `referrer_url`,
+    `user_agent`) is null and the question redacted when `personal_data` is
+    false: a chat the reader's librarians answered for another library."""
+
+    library = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    queue = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    librarian = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    answering_library = serializers.SerializerMethodField(
+        help_text="Code of the answering librarian's home library."
+    )
+    wait_seconds = serializers.SerializerMethodField(
+        help_text="From the request to the pickup (null if never picked up)."
+    )
+    duration_seconds = serializers.SerializerMethodField(
+        help_text="From the pickup to the end (null while open)."
+    )
+    ticket = serializers.SerializerMethodField(
+        help_text="Id of the email ticket continuing it, if any."
+    )
+    personal_data = serializers.SerializerMethodField(
+        help_text="Whether the patron's personal data is shown to you."
+    )
+    question = serializers.SerializerMethodField()
+    # Personal data: null when withheld.
+    patron_name = serializers.CharField(read_only=True, allow_null=True)
+    patron_email = serializers.CharField(read_only=True, allow_null=True)
+    patron_ip = serializers.CharField(read_only=True, allow_null=True)
+    referrer_url = serializers.CharField(read_only=True, allow_null=True)
+    user_agent = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "channel",
+            "status",
+            "library",
+            "queue",
+            "question",
+            "patron_status",
+            "resident",
+            "lang",
+            "requested_at",
+            "accepted_at",
+            "ended_at",
+            "wait_seconds",
+            "duration_seconds",
+            "librarian",
+            "answering_library",
+            "resolution",
+            "question_type",
+            "read_scale",
+            "bad_patron",
+            "bad_patron_reason",
+            "ticket",
+            "personal_data",
+            *privacy.PERSONAL_FIELDS,
+        ]
+        read_only_fields = fields
+
+    def _entitled(self, obj) -> bool:
+        request = self.context.get("request")
+        return privacy.may_see_personal_data(request.user, obj)
+
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        if not self._entitled(obj):
+            for name in privacy.PERSONAL_FIELDS:
+                data[name] = None
+        return data
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_answering_library(self, obj):
+        librarian = obj.librarian
+        return librarian.library.code if librarian and librarian.library else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_wait_seconds(self, obj):
+        return _seconds(obj.requested_at, obj.accepted_at)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_duration_seconds(self, obj):
+        return _seconds(obj.accepted_at, obj.ended_at)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_ticket(self, obj):
+        ticket = getattr(obj, "ticket", None)
+        return ticket.pk if ticket is not None else None
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_personal_data(self, obj):
+        return self._entitled(obj)
+
+    @extend_schema_field(serializers.CharField())
+    def get_question(self, obj):
+        if self._entitled(obj):
+            return obj.question
+        return privacy.redact_text(obj.question, obj)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    content_type = serializers.CharField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """One message of a transcript or ticket thread. `internal` notes are
+    staff-only and never shown or emailed to the patron."""
+
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author_name = serializers.SerializerMethodField()
+    internal = serializers.BooleanField(source="is_internal", read_only=True)
+    attachment = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "seq",
+            "created_at",
+            "sender",
+            "author",
+            "author_name",
+            "internal",
+            "body",
+            "attachment",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author_name(self, message):
+        return message.author.chat_name if message.author else None
+
+    @extend_schema_field(AttachmentSerializer(allow_null=True))
+    def get_attachment(self, message):
+        attachment = getattr(message, "attachment", None)
+        if attachment is None:
+            return None
+        return AttachmentSerializer(attachment).data
+
+    @extend_schema_field(serializers.CharField())
+    def get_body(self, message):
+        if self.context.get("personal_data", True):
+            return message.body
+        return privacy.redact_text(message.body, self.context["conversation"])
+
+
+class TranscriptSerializer(serializers.Serializer):
+    conversation = serializers.IntegerField()
+    personal_data = serializers.BooleanField(
+        help_text="False: names, addresses and long numbers are redacted."
+    )
+    messages = MessageSerializer(many=True)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """An email ticket (SPEC T1-T6): whose inbox, who claimed it, its
+    deadlines. `id` is the ticket's; `conversation` the question's, whose
+    thread is at `tickets/{id}/messages/`."""
+
+    library = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    question = serializers.CharField(source="conversation.question", read_only=True)
+    patron_name = serializers.CharField(
+        source="conversation.patron_name", read_only=True
+    )
+    overdue = serializers.SerializerMethodField(
+        help_text="Open or claimed and past its first-response deadline."
+    )
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "conversation",
+            "library",
+            "status",
+            "source",
+            "subject",
+            "question",
+            "email",
+            "patron_name",
+            "assignee",
+            "created_at",
+            "due_at",
+            "overdue",
+            "first_response_at",
+            "waiting_since",
+            "closed_at",
+            "forwarded_to_helpdesk",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, ticket):
+        now = self.context["now"]
+        return (
+            ticket.status in (Ticket.Status.OPEN, Ticket.Status.CLAIMED)
+            and ticket.first_response_at is None
+            and ticket.due_at <= now
+        )
+
+
+class BodySerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=20000, help_text="Plain text, at most 20,000 characters."
+    )
+
+
+class TransferSerializer(serializers.Serializer):
+    library = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Library.objects.filter(active=True),
+        help_text="Code of the active member library whose inbox it goes to.",
+    )
+    note = serializers.CharField(
+        max_length=2000, help_text="Why it goes there; the receivers read it."
+    )

@@ -1,0 +1,85 @@
+"""Who reads which conversations, and with or without the patron's personal
+data (SPEC R4, A2). The admin and the REST API both ask `visible_conversations`,
+so they cannot drift apart.
+
+- The help desk reads every conversation, personal data included.
+- A site coordinator reads the conversations asked from their library and
+  those whose email ticket is in their library's inbox, personal data
+  included: the patron is theirs to answer.
+- A site coordinator also reads, for transcript review, the conversations
+  their own librarians answered for other libraries of the cooperative, but
+  without the patron's personal data: the patron is another library's.
+- Nobody else reads conversations here (librarians and interns use the desk).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+
+from chat.models import Conversation
+from consortium import scoping
+
+# The conversation fields that identify or locate the patron.
+PERSONAL_FIELDS = (
+    "patron_name",
+    "patron_email",
+    "patron_ip",
+    "referrer_url",
+    "user_agent",
+)
+
+WITHHELD = "[withheld]"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Seven or more digits, possibly split by spaces, dots, dashes or brackets:
+# phone, card and account numbers.
+_NUMBER = re.compile(r"\+?\d(?:[\s().-]*\d){6,}")
+
+
+def visible_conversations(user, queryset: QuerySet | None = None) -> QuerySet:
+    """`queryset` (all conversations by default) narrowed to those `user` may
+    read, each annotated `personal_data`: whether its patron's personal data
+    may be shown to `user`."""
+    queryset = Conversation.objects.all() if queryset is None else queryset
+    if scoping.is_helpdesk(user):
+        return queryset.annotate(personal_data=Value(True, BooleanField()))
+    if not scoping.is_coordinator(user):
+        return queryset.none()
+    library_id = user.library_id
+    theirs = Q(library_id=library_id) | Q(ticket__library_id=library_id)
+    return queryset.filter(theirs | Q(librarian__library_id=library_id)).annotate(
+        personal_data=Case(
+            When(theirs, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def may_see_personal_data(user, conversation: Conversation) -> bool:
+    """For a conversation not read through `visible_conversations`."""
+    flag = getattr(conversation, "personal_data", None)
+    if flag is not None:
+        return bool(flag)
+    return (
+        visible_conversations(user)
+        .filter(pk=conversation.pk, personal_data=True)
+        .exists()
+    )
+
+
+def redact_text(text: str, conversation: Conversation) -> str:
+    """`text` with what identifies the patron replaced: email addresses,
+    long numbers (phones, library cards), and the name they gave."""
+    text = _EMAIL.sub("[email]", text)
+    text = _NUMBER.sub("[number]", text)
+    name = (conversation.patron_name or "").strip()
+    if len(name) >= 2:
+        text = re.sub(re.escape(name), "[patron]", text, flags=re.IGNORECASE)
+        for part in name.split():
+            if len(part) >= 3:
+                text = re.sub(
+                    rf"\b{re.escape(part)}\b", "[patron]", text, flags=re.IGNORECASE
+                )
+    return text
