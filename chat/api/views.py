@@ -77,7 +77,7 @@ class ConversationViewSet(ScopedReadViewSet):
     )
     serializer_class = s.ConversationSerializer
     filterset_class = ConversationFilter
-    search_fields = ["question"]
+    search_fields = ["question", "patron_name", "patron_email"]
     ordering_fields = ["requested_at", "accepted_at", "ended_at"]
     ordering = ["-requested_at", "-pk"]
 

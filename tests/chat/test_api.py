@@ -343,3 +343,22 @@ def test_no_query_count_grows_with_the_page(w):
     after = {p: _count(w.helpdesk, p) for p in paths}
     assert after == before
     assert _count(w.coord_b, "conversations/") == before_b
+
+
+def test_statistics_count_what_each_reader_reads(w):
+    """B's coordinator counts the chat B's librarian answered for A (the
+    co-op give); C's coordinator does not; the help desk counts all."""
+    today = timezone.localdate().isoformat()
+    params = {"from": today, "to": today, "by": "answering_library"}
+
+    def groups(user):
+        body = get(user, "statistics/", **params).json()
+        return {g["key"]: g["answered"] for g in body["groups"] if g["asked"]}, body
+
+    answered_b, body_b = groups(w.coord_b)
+    assert answered_b == {"libb": 1}
+    assert body_b["totals"]["asked"] == 1
+    answered_c, body_c = groups(w.coord_c)
+    assert body_c["totals"]["asked"] == 1  # C's own unanswered ticket
+    assert "libb" not in answered_c
+    assert groups(w.helpdesk)[1]["totals"]["asked"] == 3
