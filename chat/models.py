@@ -183,6 +183,8 @@ class Conversation(ScopedModel):
         indexes = [
             models.Index(fields=["status", "requested_at"]),
             models.Index(fields=["librarian", "status"]),
+            # Statistics and the API's date filters read a period of them.
+            models.Index(fields=["requested_at"], name="conversation_requested_at"),
         ]
 
     def __str__(self):
