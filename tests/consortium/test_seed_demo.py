@@ -180,3 +180,178 @@ def test_seed_demo_gives_the_helpdesk_a_stable_api_token(monkeypatch):
     monkeypatch.setenv("DEMO_API_TOKEN", "f" * 40)
     call_command("seed_demo", verbosity=0)
     assert list(Token.objects.values_list("key", flat=True)) == [DEMO_API_TOKEN]
+
+
+# --- Activity: pending schedule changes, open tickets, past conversations -----------
+
+DEMO_NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+
+
+def chat_counts():
+    from chat.models import ChatTimer, Conversation, InboundEmail, Message, Ticket
+    from scheduling.models import AlertEmail, ScheduleChangeRequest
+
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Conversation,
+            Message,
+            Ticket,
+            InboundEmail,
+            ChatTimer,
+            ScheduleChangeRequest,
+            AlertEmail,
+        )
+    }
+
+
+def past_conversations():
+    """Everything but the open tickets: the seeded history."""
+    from chat.models import Conversation
+
+    return Conversation.objects.exclude(ticket__status="open")
+
+
+def history_rows():
+    return list(
+        past_conversations()
+        .order_by("requested_at", "library__code")
+        .values_list(
+            "library__code",
+            "requested_at",
+            "status",
+            "channel",
+            "librarian__username",
+            "resolution",
+            "question",
+            "last_seq",
+        )
+    )
+
+
+def test_seed_demo_adds_activity_once(monkeypatch):
+    """Past conversations for last month's statistics, open email tickets in
+    several inboxes and pending schedule changes the help desk can approve;
+    a second run adds nothing."""
+    from io import StringIO
+
+    from django.db.models import Count, F, Max
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from chat import demo_history, statistics
+    from chat.models import Conversation, Message, Ticket
+    from scheduling import services as schedule
+    from scheduling.models import ScheduleChangeRequest, ShiftSlot
+
+    now = DEMO_NOW
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    counts = chat_counts()
+    call_command("seed_demo", verbosity=0)
+    assert chat_counts() == counts
+    assert "Activity: " in out.getvalue()
+    assert "5 open email tickets in 4 inboxes" in out.getvalue()
+    assert "2 pending schedule-change requests" in out.getvalue()
+    assert counts["ChatTimer"] == 0
+
+    # Last month's statistics have something to show.
+    period = statistics.named_period(
+        "last-month", today=timezone.localdate(), zone=statistics.consortium_zone()
+    )
+    last_month = Conversation.objects.filter(
+        requested_at__gte=period.start, requested_at__lt=period.end
+    )
+    assert last_month.count() > 100
+    figures = statistics.conversation_statistics(
+        Conversation.objects.all(), period=period, by="answering_library"
+    )["totals"]
+    assert figures["missed"] and figures["tickets_answered"]
+    assert figures["wait_seconds"]["median"] < 120
+    assert 180 <= figures["duration_seconds"]["median"] <= 1200
+    assert all(figures["resolutions"].values())  # every resolution code is used
+    assert figures["channels"]["email"] and figures["channels"]["chat"]
+    # Give and take: some chats are answered by another library's librarian.
+    answered = last_month.filter(librarian__isnull=False)
+    assert answered.exclude(librarian__library_id=F("library_id")).exists()
+    assert answered.filter(librarian__library_id=F("library_id")).exists()
+
+    # The history obeys the models' rules, its messages are numbered 1..last_seq
+    # in time order, and nothing of it lies in the future.
+    history = past_conversations()
+    assert history.count() > 300
+    numbering = history.annotate(n=Count("messages"), top=Max("messages__seq"))
+    assert not numbering.exclude(n=F("last_seq")).exists()
+    assert not numbering.exclude(top=F("last_seq")).exists()
+    assert not Message.objects.filter(created_at__gt=now).exists()
+    for conversation in history.order_by("pk")[::7]:
+        conversation.full_clean(exclude=["patron_token", "transcript_token"])
+        times = [m.created_at for m in conversation.messages.order_by("seq")]
+        assert times == sorted(times)
+        assert times[0] == conversation.requested_at
+        if conversation.accepted_at:
+            assert conversation.requested_at < conversation.accepted_at
+            assert conversation.accepted_at < conversation.ended_at
+            assert conversation.ended_at <= conversation.wrapped_up_at < now
+        ticket = Ticket.objects.filter(conversation=conversation).first()
+        if ticket:
+            ticket.full_clean(exclude=["reply_token"])
+            assert ticket.status == "closed" and ticket.assignee_id
+            assert ticket.created_at < ticket.first_response_at < ticket.closed_at
+            assert ticket.closed_at < now
+        for message in conversation.messages.all():
+            message.full_clean()
+    # The same day gives the same history.
+    before = history_rows()
+    history.delete()
+    assert demo_history.seed_history(now=now) == len(before)
+    assert history_rows() == before
+
+    # Open email tickets in several libraries' inboxes, as the API lists them.
+    helpdesk = Staff.objects.get(username="helpdesk")
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=helpdesk)}")
+    response = api.get("/api/v1/tickets/", {"status": "open"})
+    assert response.status_code == 200, response.content
+    rows = response.json()["results"]
+    assert len(rows) == 5
+    assert len({row["library"] for row in rows}) >= 2
+    open_tickets = Ticket.objects.filter(status="open")
+    assert {t.source for t in open_tickets} == {"offline_form", "email"}
+    for ticket in open_tickets:
+        assert ticket.due_at > now
+        assert ticket.email.endswith(("@example.net", "@example.org"))
+
+    # Pending schedule changes, which the help desk can approve.
+    response = api.get("/api/v1/schedule-change-requests/", {"status": "pending"})
+    assert response.status_code == 200, response.content
+    pending = response.json()["results"]
+    assert len(pending) == 2
+    for row in pending:
+        request = ScheduleChangeRequest.objects.get(pk=row["id"])
+        assert request.requested_by.role == "coordinator"
+        assert request.term.start_date <= timezone.localdate() <= request.term.end_date
+        decided = schedule.change_request_decide(
+            actor=helpdesk, request_id=request.pk, approve=True
+        )
+        assert decided.status == "approved"
+        slot = ShiftSlot.objects.get(pk=decided.slot_id)
+        assert slot.assignee_id == request.assignee_id
+        assert slot.shifts.exists()
+    # Decided requests are not filed again.
+    call_command("seed_demo", verbosity=0)
+    assert not ScheduleChangeRequest.objects.filter(status="pending").exists()
+
+
+def test_seed_demo_adds_no_change_request_without_a_term_under_way():
+    from io import StringIO
+
+    from consortium.management.commands.seed_demo import Command
+    from scheduling.models import ScheduleChangeRequest
+
+    call_command("seed_demo", verbosity=0)
+    ScheduleChangeRequest.objects.all().delete()
+    command = Command(stdout=StringIO(), stderr=StringIO())
+    command._change_requests(datetime(2031, 7, 1, 12, tzinfo=UTC))
+    assert not ScheduleChangeRequest.objects.exists()
+    assert "No consortium term is under way" in command.stdout.getvalue()

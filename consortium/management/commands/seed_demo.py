@@ -14,20 +14,33 @@ requirements but no weekly shifts yet, for a coordinator to build.
 The knowledge base: every library's policy page in sections (one of them
 staff-only, with proxy login help for co-op staff), a few FAQs each, and some
 libraries' own greeting and goodbye; two pages are overdue for review.
+
+Activity: two coordinators' schedule-change requests for the term under way,
+waiting for the help desk; five open email tickets in four libraries' inboxes
+(from the offline form and by email, through the services); and some sixty
+days of past chats and tickets for the statistics (`chat.demo_history`).
+Each is added once: a second run finds it and writes nothing.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from chat import demo_history
+from chat.models import Conversation, InboundEmail, Ticket
+from chat.services import inbound_email_receive, offline_question_create
 from consortium import services
 from consortium.audit import acting_as
 from consortium.fields import parse_minutes
@@ -46,6 +59,7 @@ from consortium.models import (
     Term,
     TermType,
 )
+from consortium.services import DomainError
 from knowledgebase import services as kb
 from knowledgebase.demo_content import (
     KB_CANNED,
@@ -58,7 +72,13 @@ from knowledgebase.demo_content import (
 )
 from knowledgebase.models import CannedMessage, Faq, PolicySection
 from scheduling import services as schedule
-from scheduling.models import CoverageRequirement, Shift, ShiftSlot, SubstitutionRequest
+from scheduling.models import (
+    CoverageRequirement,
+    ScheduleChangeRequest,
+    Shift,
+    ShiftSlot,
+    SubstitutionRequest,
+)
 
 DEMO_PASSWORD = "askdemo-2026"
 # The demo help desk's REST API token (docs/api.md); DEMO_API_TOKEN overrides it.
@@ -379,6 +399,107 @@ SLOTS = [
 ]
 GIVE_UP = ("gcsu-erin", "Presenting at the state library conference.")
 
+# Schedule-change requests (S7) for the consortium term under way, waiting for
+# the help desk: (coordinator, librarian, co-op queue, weekday, starts, ends,
+# filed hours ago, reason). Both fill hours the statewide queue is short of.
+CHANGE_REQUESTS = [
+    (
+        "gcsu-coord",
+        "gcsu-john",
+        "coop-statewide",
+        4,
+        "09:00",
+        "13:00",
+        26,
+        "John's Friday teaching ended with the midterms. He can take a second "
+        "Friday-morning seat on the statewide queue, which is one librarian "
+        "short from 9 to 1.",
+    ),
+    (
+        "pbpl-coord",
+        "pbpl-wren",
+        "coop-statewide",
+        6,
+        "21:00",
+        "23:00",
+        3,
+        "Wren offers to cover Sunday evenings, 9 to 11 p.m. Eastern, which "
+        "nobody staffs now; our patrons with Monday deadlines ask then.",
+    ),
+]
+
+# Open email tickets, as patrons sent them: (library, how, minutes ago, name,
+# email, patron status, subject, text). "form" is the offline form on the
+# library's page, "email" a message to the library's ticket address. The
+# second one is a legal question Orange County refers to the law library.
+OPEN_TICKETS = [
+    (
+        "ocpl",
+        "form",
+        35,
+        "Dorothy Klein",
+        "dorothy.klein@example.net",
+        "public",
+        "",
+        "Do you have James by Percival Everett in large print? If so, could you "
+        "put a copy on hold for me at the Winter Park branch? I don't use the "
+        "app, so an email when it's ready would be lovely.",
+    ),
+    (
+        "ocpl",
+        "form",
+        95,
+        "Luis Ramirez",
+        "luis.ramirez@example.org",
+        "public",
+        "",
+        "My landlord gave me a 3-day notice to pay or leave. Where do I find "
+        "the forms to answer an eviction complaint in Orange County, and how "
+        "long do I have to file them?",
+    ),
+    (
+        "gcsu",
+        "form",
+        190,
+        "Marcus Webb",
+        "marcus.webb@example.org",
+        "graduate",
+        "",
+        "I need the full text of “Seagrass loss and recovery in Tampa Bay, "
+        "1950–2020” (Estuaries and Coasts, vol. 44, 2021). The database link "
+        "says our subscription doesn't cover it. Could you get it through "
+        "interlibrary loan? I need it before my thesis committee meets next "
+        "week.",
+    ),
+    (
+        "sprc",
+        "email",
+        470,
+        "Jasmine Ortiz",
+        "jasmine.ortiz@example.net",
+        "undergraduate",
+        "Citing a government report in APA",
+        "Hello,\n\nI'm writing my final paper for NUR 3065 and cite a report "
+        "from the Florida Department of Health (Behavioral Risk Factor "
+        "Surveillance System). No author is listed. How do I cite it in APA 7th "
+        "edition, and what goes in the in-text citation?\n\nThank you,\n"
+        "Jasmine Ortiz\n",
+    ),
+    (
+        "pbpl",
+        "email",
+        1150,
+        "Tom Alvarez",
+        "tom.alvarez@example.org",
+        "public",
+        "Proctoring an online exam",
+        "Hi,\n\nI'm taking an online certification exam (CompTIA A+) and need "
+        "a proctor. Does the library proctor exams, and could I book a Thursday "
+        "afternoon? The exam takes about 90 minutes and needs a webcam.\n\n"
+        "Thanks,\nTom Alvarez\n",
+    ),
+]
+
 
 DAY_NAMES = [label for _, label in PostedHours.Weekday.choices]
 
@@ -416,6 +537,10 @@ class Command(BaseCommand):
             config.save()
             self._seed(helpdesk)
             self._schedule(helpdesk)
+        now = timezone.now()
+        self._change_requests(now)
+        history = demo_history.seed_history(now=now)
+        self._open_tickets(now)
         token = self._api_token(helpdesk)
         self.stdout.write(
             self.style.SUCCESS(
@@ -430,6 +555,130 @@ class Command(BaseCommand):
             "hourly coverage requirements."
         )
         self.stdout.write(f"API token of helpdesk (docs/api.md): {token.key}")
+        self.stdout.write(self._activity_line(history))
+
+    def _change_requests(self, now):
+        """Pending schedule-change requests of two coordinators for the
+        consortium term under way, filed through the service (so they are
+        checked as on approval, and the help desk is emailed). A request for
+        the same new shift, whatever became of it, is not filed again; with no
+        term under way there is nothing to request."""
+        today = timezone.localdate(now)
+        term = (
+            Term.objects.filter(
+                library__isnull=True, start_date__lte=today, end_date__gte=today
+            )
+            .order_by("start_date")
+            .first()
+        )
+        if term is None:
+            self.stdout.write(
+                "No consortium term is under way: no schedule-change request added."
+            )
+            return
+        queues = {q.code: q for q in Queue.objects.coop()}
+        for row in CHANGE_REQUESTS:
+            coordinator, librarian, code, weekday, starts, ends, ago, reason = row
+            coordinator = Staff.objects.get(username=coordinator)
+            request = ScheduleChangeRequest(
+                library=coordinator.library,
+                action=ScheduleChangeRequest.Action.ADD,
+                queue=queues[code],
+                term=term,
+                weekday=weekday,
+                starts=parse_minutes(starts),
+                ends=parse_minutes(ends),
+                assignee=Staff.objects.get(username=librarian),
+                reason=reason,
+                created_at=now - timedelta(hours=ago),
+            )
+            if ScheduleChangeRequest.objects.filter(
+                library=request.library,
+                action=request.action,
+                queue=request.queue,
+                term=term,
+                weekday=weekday,
+                starts=request.starts,
+            ).exists():
+                continue
+            try:
+                with transaction.atomic(), acting_as(coordinator):
+                    schedule.change_request_submit(actor=coordinator, request=request)
+            except (ValidationError, DomainError, PermissionDenied) as error:
+                self.stderr.write(
+                    f"Schedule-change request of {coordinator.username} not "
+                    f"added: {error}"
+                )
+
+    def _open_tickets(self, now):
+        """Open email tickets, as the offline form and inbound email make
+        them (nothing is emailed to the patrons). A ticket whose patron has
+        asked before is not added again, wherever it has been moved since."""
+        libraries = {library.code: library for library in Library.objects.all()}
+        for number, row in enumerate(OPEN_TICKETS, start=1):
+            code, how, ago, name, email, status, subject, text = row
+            if Conversation.objects.filter(patron_email__iexact=email).exists():
+                continue
+            library, at = libraries[code], now - timedelta(minutes=ago)
+            if how == "form":
+                offline_question_create(
+                    library=library,
+                    question=text,
+                    email=email,
+                    patron_name=name,
+                    patron_status=status,
+                    referrer_url=f"{library.website}ask/",
+                    user_agent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+                    "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 "
+                    "Safari/537.36",
+                    now=at,
+                )
+                continue
+            message = EmailMessage()
+            message["From"] = formataddr((name, email))
+            message["To"] = library.ticket_email
+            message["Subject"] = subject
+            message["Date"] = format_datetime(at)
+            domain = email.rsplit("@", 1)[1]
+            message["Message-ID"] = f"<demo-{code}-{number}@mail.{domain}>"
+            message.set_content(text)
+            inbound = inbound_email_receive(
+                raw=message.as_bytes(), via=InboundEmail.Via.PIPE, now=at
+            )
+            if inbound.status != InboundEmail.Status.CREATED:
+                self.stderr.write(
+                    f"The demo email from {email} made no ticket: "
+                    f"{inbound.get_status_display()} {inbound.reason}"
+                )
+
+    def _activity_line(self, history: int) -> str:
+        open_statuses = [
+            Ticket.Status.OPEN,
+            Ticket.Status.CLAIMED,
+            Ticket.Status.WAITING,
+        ]
+        past = Conversation.objects.exclude(
+            status__in=[Conversation.Status.WAITING, Conversation.Status.ACTIVE]
+        ).exclude(ticket__status__in=open_statuses)
+        span = past.aggregate(first=Min("requested_at"), last=Max("requested_at"))
+        tickets = Ticket.objects.filter(status__in=open_statuses)
+        inboxes = tickets.values("library").distinct().count()
+        pending = ScheduleChangeRequest.objects.filter(
+            status=ScheduleChangeRequest.Status.PENDING
+        ).count()
+        if span["first"]:
+            first, last = (timezone.localdate(span[k]) for k in ("first", "last"))
+            dates = f" from {first:%b %-d} to {last:%b %-d, %Y}"
+        else:
+            dates = ""
+        added = f", {history} added now" if history else ""
+        return (
+            f"Activity: {past.count()} past conversations{dates}{added}; "
+            f"{tickets.count()} open email tickets in {inboxes} inboxes "
+            "(/api/v1/tickets/?status=open); "
+            f"{pending} pending schedule-change request{'s' if pending != 1 else ''} "
+            "(/api/v1/schedule-change-requests/?status=pending)."
+        )
 
     def _api_token(self, helpdesk):
         """The demo help desk's API token; an existing token is kept."""
