@@ -285,6 +285,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bodies are JSON (docs/api.md): form encodings would read an empty field
+    # as "not sent" and the schema would offer them too.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "consortium.api.schema.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "consortium.api.base.Pagination",
     "DEFAULT_FILTER_BACKENDS": [

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from chat import privacy
 from chat.models import Conversation, Message, Ticket
+from consortium.api.generics import SlugRelatedField, StrictSerializer
 from consortium.models import Library
 
 
@@ -223,14 +224,14 @@ class TicketSerializer(serializers.ModelSerializer):
         )
 
 
-class BodySerializer(serializers.Serializer):
+class BodySerializer(StrictSerializer):
     body = serializers.CharField(
         max_length=20000, help_text="Plain text, at most 20,000 characters."
     )
 
 
-class TransferSerializer(serializers.Serializer):
-    library = serializers.SlugRelatedField(
+class TransferSerializer(StrictSerializer):
+    library = SlugRelatedField(
         slug_field="code",
         queryset=Library.objects.filter(active=True),
         help_text="Code of the active member library whose inbox it goes to.",

@@ -16,11 +16,15 @@ from chat import privacy, statistics
 from chat.models import Conversation
 from consortium import scoping
 from consortium.api.base import ErrorSerializer
+from consortium.api.generics import SlugRelatedField
 from consortium.api.permissions import AdminRolePermission
 from consortium.api.schema import ApiSchema
 from consortium.models import Library
 
 # --- Query parameters -------------------------------------------------------------
+
+
+OUT_OF_RANGE = "Give a date in the years 1900 to 9998."
 
 
 class StatisticsQuerySerializer(serializers.Serializer):
@@ -53,7 +57,7 @@ class StatisticsQuerySerializer(serializers.Serializer):
         "library, the channel, or the day, week (keyed by its Monday), month "
         "or hour of the week (`0-09`: Monday 09:00-10:00).",
     )
-    library = serializers.SlugRelatedField(
+    library = SlugRelatedField(
         slug_field="code",
         queryset=Library.objects.all(),
         required=False,
@@ -100,11 +104,16 @@ class StatisticsQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 "Give the days one way only: " + " or ".join(chosen) + "."
             )
+        for name, day in (("from", first), ("to", last)):
+            if day is not None and not 1900 <= day.year <= 9998:
+                raise serializers.ValidationError({name: [OUT_OF_RANGE]})
         if first or last:
             return self._range(first, last, zone)
         if attrs.get("month"):
-            year, month = attrs["month"].split("-")
-            return statistics.month_period(int(year), int(month), zone)
+            year, month = (int(part) for part in attrs["month"].split("-"))
+            if not 1900 <= year <= 9998:
+                raise serializers.ValidationError({"month": [OUT_OF_RANGE]})
+            return statistics.month_period(year, month, zone)
         today = timezone.localdate(timezone.now(), zone)
         name = attrs.get("period") or "last-month"
         return statistics.named_period(name, today=today, zone=zone)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from chat import privacy, services
 from chat.api import serializers as s
 from chat.models import Conversation, Message, Ticket
+from chat.services.tickets import helpdesk_inbox
 from consortium.api.generics import ScopedReadViewSet, action_doc, library_filter
 
 # --- Conversations and transcripts ----------------------------------------------------
@@ -157,7 +158,7 @@ class TicketFilter(django_filters.FilterSet):
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
     def filter_helpdesk_inbox(self, queryset, name, value):
-        inbox = services.helpdesk_inbox(queryset)
+        inbox = helpdesk_inbox(queryset)
         return inbox if value else queryset.exclude(pk__in=inbox.values("pk"))
 
 

@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0007_delete_cannedmessage'),
-        ('consortium', '0003_substitutes'),
+        ("chat", "0007_delete_cannedmessage"),
+        ("consortium", "0003_substitutes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['requested_at'], name='conversation_requested_at'),
+            model_name="conversation",
+            index=models.Index(
+                fields=["requested_at"], name="conversation_requested_at"
+            ),
         ),
     ]

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import transaction
+from django.db import models, transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
@@ -24,16 +24,17 @@ from consortium.api.permissions import AdminRolePermission, model_admin
 def crud_docs(tag: str, noun: str, plural: str, *, create=True, delete=True, **extra):
     """Schema tags and summaries of a viewset's standard actions; `extra`
     replaces any of them (or documents custom actions)."""
+    a = "an" if noun[:1].lower() in "aeiou" else "a"
     docs = {
         "list": extend_schema(tags=[tag], summary=f"List {plural}"),
-        "retrieve": extend_schema(tags=[tag], summary=f"Read a {noun}"),
-        "update": extend_schema(tags=[tag], summary=f"Replace a {noun}"),
-        "partial_update": extend_schema(tags=[tag], summary=f"Change a {noun}"),
+        "retrieve": extend_schema(tags=[tag], summary=f"Read {a} {noun}"),
+        "update": extend_schema(tags=[tag], summary=f"Replace {a} {noun}"),
+        "partial_update": extend_schema(tags=[tag], summary=f"Change {a} {noun}"),
     }
     if create:
-        docs["create"] = extend_schema(tags=[tag], summary=f"Add a {noun}")
+        docs["create"] = extend_schema(tags=[tag], summary=f"Add {a} {noun}")
     if delete:
-        docs["destroy"] = extend_schema(tags=[tag], summary=f"Delete a {noun}")
+        docs["destroy"] = extend_schema(tags=[tag], summary=f"Delete {a} {noun}")
     docs.update(extra)
     return extend_schema_view(**docs)
 
@@ -46,6 +47,52 @@ def library_filter(path: str):
 # --- Serializers -----------------------------------------------------------------------
 
 
+def reject_unknown_fields(data, fields) -> None:
+    """400 unless `data` is an object naming only `fields` (each unknown one
+    listed: a typo must not be silently ignored)."""
+    if not isinstance(data, Mapping):
+        raise exceptions.ValidationError(
+            {NON_FIELD_ERRORS: ["Send a JSON object of field names and values."]}
+        )
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
+
+
+class StrictSerializer(serializers.Serializer):
+    """The body of a service action: unknown fields are a 400 naming them."""
+
+    def to_internal_value(self, data):
+        reject_unknown_fields(data, self.fields)
+        return super().to_internal_value(data)
+
+
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's, refusing NUL characters (400) as its `CharField` does: they
+    cannot even be looked up in PostgreSQL."""
+
+    default_error_messages = {"null_characters": "Null characters are not allowed."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters")
+        return super().to_internal_value(data)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date and time in 1900-9998: an earlier one would come back with its
+    time zone's local mean time offset (-04:56:02), which is not RFC 3339; a
+    later one can overflow in another time zone."""
+
+    default_error_messages = {"range": "Enter a date and time in 1900-9998."}
+
+    def to_internal_value(self, value):
+        value = super().to_internal_value(value)
+        if not 1900 <= value.year <= 9998:
+            self.fail("range")
+        return value
+
+
 class ServiceModelSerializer(serializers.ModelSerializer):
     """A model serializer that
 
@@ -56,6 +103,11 @@ class ServiceModelSerializer(serializers.ModelSerializer):
       as the admin's choices do (`consortium_wide_fields` stay open);
     - saves through a service (`save_instance`), never `Model.save()`.
     """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
 
     def get_fields(self):
         fields = super().get_fields()
@@ -77,15 +129,7 @@ class ServiceModelSerializer(serializers.ModelSerializer):
         return getattr(request, "user", None)
 
     def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            raise exceptions.ValidationError(
-                {NON_FIELD_ERRORS: ["Send a JSON object of field names and values."]}
-            )
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise exceptions.ValidationError(
-                {name: ["Unknown field."] for name in unknown}
-            )
+        reject_unknown_fields(data, self.fields)
         self._check_coordinator_readonly(data)
         return super().to_internal_value(data)
 
@@ -201,7 +245,9 @@ class ActionPermission(AdminRolePermission):
     """The admin's answers, with each custom action asking for the admin
     permission it needs (`view.action_needs`): "view" leaves the decision to
     the service (which checks who may act), "decide"/"withdraw" ask the
-    admin's `has_decide_permission`/`has_withdraw_permission`."""
+    admin's `has_decide_permission`/`has_withdraw_permission`, "add" (a
+    collection action that writes rows) the admin's `has_add_permission`, and
+    "change" on a row the admin's `has_change_permission` for that row."""
 
     def _needs(self, view):
         return getattr(view, "action_needs", {}).get(view.action)
@@ -215,7 +261,7 @@ class ActionPermission(AdminRolePermission):
         ma = model_admin(view.queryset.model)
         if not ma.has_view_permission(request):
             return False
-        if needed in ("decide", "withdraw"):
+        if needed in ("decide", "withdraw", "add"):
             return getattr(ma, f"has_{needed}_permission")(request)
         return True
 
@@ -224,7 +270,7 @@ class ActionPermission(AdminRolePermission):
         if needed is None:
             return super().has_object_permission(request, view, obj)
         ma = model_admin(type(obj))
-        if needed in ("view", "decide", "withdraw"):
+        if needed in ("view", "decide", "withdraw", "add"):
             return ma.has_view_permission(request, obj)
         return getattr(ma, f"has_{needed}_permission")(request, obj)
 
@@ -255,13 +301,13 @@ class ScopedReadViewSet(
         return scoping.visible(super().get_queryset(), self.request.user)
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(StrictSerializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=1000, default=""
     )
 
 
-class RequiredNoteSerializer(serializers.Serializer):
+class RequiredNoteSerializer(StrictSerializer):
     note = serializers.CharField(
         max_length=1000,
         help_text="Why; it is kept with the change and shown to those concerned.",

@@ -10,13 +10,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from consortium import services
-from consortium.api.generics import ServiceModelSerializer
+from consortium.api.generics import (
+    ServiceModelSerializer,
+    SlugRelatedField,
+    StrictSerializer,
+)
 from consortium.fields import format_minutes, parse_minutes
 from consortium.models import (
+    Announcement,
     Closure,
     Holiday,
     Library,
     PostedHours,
+    ProblemReport,
     Queue,
     Staff,
     Term,
@@ -24,7 +30,7 @@ from consortium.models import (
 
 
 def _code_field(model, **kwargs):
-    return serializers.SlugRelatedField(
+    return SlugRelatedField(
         slug_field="code", queryset=model._default_manager.all(), **kwargs
     )
 
@@ -215,3 +221,68 @@ class StaffSerializer(ServiceModelSerializer):
         return services.staff_save(
             actor=self._user, staff=instance, password=self._password
         )
+
+
+class AnnouncementSerializer(ServiceModelSerializer):
+    """A help-desk announcement shown on the desk. `author` is who posted it;
+    `emailed_at` is when the email to all staff went (both set by the
+    service)."""
+
+    author = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Username of the poster."
+    )
+
+    class Meta:
+        model = Announcement
+        fields = [
+            "id",
+            "title",
+            "body",
+            "published_at",
+            "expires_at",
+            "email_staff",
+            "emailed_at",
+            "author",
+        ]
+        read_only_fields = ["emailed_at"]
+
+    def save_instance(self, instance):
+        return services.announcement_save(actor=self._user, announcement=instance)
+
+
+class ProblemReportSerializer(serializers.ModelSerializer):
+    """A technical problem a staff member reported from the desk (read only:
+    the help desk resolves it with the `resolve` action)."""
+
+    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    library = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        help_text="Code of the reporter's library; null for the help desk.",
+    )
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ProblemReport
+        fields = [
+            "id",
+            "reporter",
+            "library",
+            "summary",
+            "details",
+            "page_url",
+            "browser",
+            "status",
+            "created_at",
+            "resolved_by",
+            "resolved_at",
+            "resolution",
+        ]
+        read_only_fields = fields
+
+
+class ResolutionSerializer(StrictSerializer):
+    resolution = serializers.CharField(
+        max_length=5000,
+        help_text="How the problem was resolved; kept with the report.",
+    )

@@ -3,13 +3,15 @@ docs. Other apps register their viewsets on `router` from their own `api/`."""
 
 from importlib import import_module
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
+from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
 
 from consortium.api import views
 
@@ -21,6 +23,10 @@ router.register("terms", views.TermViewSet, basename="term")
 router.register("holidays", views.HolidayViewSet, basename="holiday")
 router.register("closures", views.ClosureViewSet, basename="closure")
 router.register("staff", views.StaffViewSet, basename="staff")
+router.register("announcements", views.AnnouncementViewSet, basename="announcement")
+router.register(
+    "problem-reports", views.ProblemReportViewSet, basename="problem-report"
+)
 
 # Each app's resources: `<app>/api/routes.py` lists (prefix, viewset, basename).
 for app in ("scheduling", "knowledgebase", "chat"):
@@ -33,6 +39,18 @@ for app in ("scheduling", "knowledgebase", "chat"):
     for prefix, viewset, basename in routes:
         router.register(prefix, viewset, basename=basename)
 
+
+class NotFoundView(APIView):
+    """No such resource: 404 (401 first when not logged in, as everywhere)."""
+
+    schema = None  # not an operation of the schema
+
+    def handle(self, request, *args, **kwargs):
+        raise NotFound()
+
+    get = post = put = patch = delete = head = options = handle
+
+
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -42,4 +60,8 @@ urlpatterns = [
     path(
         "redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"
     ),
+    # Last: any other path under /api/ (an id that is not a number, a typo)
+    # is a 404 in the one error format, not Django's HTML page. Only paths
+    # ending in "/": the others still get APPEND_SLASH's redirect first.
+    re_path(r"^(?:.*/)?$", NotFoundView.as_view()),
 ]

@@ -4,14 +4,25 @@ writing through the services."""
 from __future__ import annotations
 
 import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.decorators import action
 
+from consortium import services
 from consortium.api import serializers as s
-from consortium.api.generics import ScopedModelViewSet, crud_docs, library_filter
+from consortium.api.generics import (
+    ScopedModelViewSet,
+    ScopedReadViewSet,
+    action_doc,
+    crud_docs,
+    library_filter,
+)
 from consortium.models import (
+    Announcement,
     Closure,
     Holiday,
     Library,
     PostedHours,
+    ProblemReport,
     Queue,
     Staff,
     Term,
@@ -158,3 +169,89 @@ class StaffViewSet(ScopedModelViewSet):
     search_fields = ["username", "first_name", "last_name", "email", "display_name"]
     ordering_fields = ["username", "last_name", "role"]
     ordering = ["username"]
+
+
+class AnnouncementFilter(django_filters.FilterSet):
+    current = django_filters.BooleanFilter(
+        method="filter_current",
+        label="true: shown on the desk now (published, not expired); false: "
+        "the others (scheduled or expired).",
+    )
+
+    class Meta:
+        model = Announcement
+        fields = ["current", "email_staff"]
+
+    def filter_current(self, queryset, name, value):
+        current = Announcement.objects.current().values("pk")
+        return (
+            queryset.filter(pk__in=current)
+            if value
+            else queryset.exclude(pk__in=current)
+        )
+
+
+@crud_docs("announcements", "announcement", "announcements")
+class AnnouncementViewSet(ScopedModelViewSet):
+    """Help-desk news shown on the desk (SPEC C6). The help desk posts,
+    changes and deletes them; coordinators read them. With `email_staff` the
+    announcement is emailed once to every active staff member after it is
+    saved (`emailed_at` says when)."""
+
+    queryset = Announcement.objects.select_related("author")
+    serializer_class = s.AnnouncementSerializer
+    filterset_class = AnnouncementFilter
+    search_fields = ["title", "body"]
+    ordering_fields = ["published_at", "expires_at", "title"]
+    ordering = ["-published_at"]
+
+
+class ProblemReportFilter(django_filters.FilterSet):
+    library = library_filter("library__code")
+
+    class Meta:
+        model = ProblemReport
+        fields = ["status", "library"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["problem reports"], summary="List problem reports"),
+    retrieve=extend_schema(tags=["problem reports"], summary="Read a problem report"),
+)
+class ProblemReportViewSet(ScopedReadViewSet):
+    """Technical problems staff report from the desk (SPEC C7): the help desk
+    sees them all and resolves them; a coordinator reads their library's.
+    Nobody files them here: the person who had the problem does, from the
+    desk."""
+
+    queryset = ProblemReport.objects.select_related(
+        "reporter", "library", "resolved_by"
+    )
+    serializer_class = s.ProblemReportSerializer
+    filterset_class = ProblemReportFilter
+    search_fields = ["summary", "details", "reporter__username"]
+    ordering_fields = ["created_at", "resolved_at"]
+    ordering = ["-created_at"]
+    action_needs = {"resolve": "change"}
+
+    @action_doc(
+        "problem reports",
+        "Resolve a problem report",
+        s.ResolutionSerializer,
+        s.ProblemReportSerializer,
+        "Help desk only. Say how it was resolved; a resolved report stays "
+        "resolved (400).",
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        report = self.get_object()
+        body = s.ResolutionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self.run(
+            s.ProblemReportSerializer,
+            lambda: services.problem_report_resolve(
+                actor=request.user,
+                report_id=report.pk,
+                resolution=body.validated_data["resolution"],
+            ),
+        )

@@ -14,7 +14,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from consortium.api.generics import ServiceModelSerializer
+from consortium.api.generics import ServiceModelSerializer, SlugRelatedField
 from consortium.models import Library
 from knowledgebase import services
 from knowledgebase.models import (
@@ -184,7 +184,7 @@ class PolicyPageSerializer(ServiceModelSerializer):
         return services.page_save(actor=self._user, page=instance)
 
 
-class LibraryCodeField(serializers.SlugRelatedField):
+class LibraryCodeField(SlugRelatedField):
     def __init__(self, **kwargs):
         super().__init__(slug_field="code", queryset=Library.objects.all(), **kwargs)
 

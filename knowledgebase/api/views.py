@@ -151,10 +151,13 @@ class PolicyPageViewSet(ScopedModelViewSet):
     ordering = ["library__name"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
-    @extend_schema(exclude=True)
-    def create(self, request, *args, **kwargs):
-        # Every library has its page (made on first use): none is added here.
-        raise exceptions.MethodNotAllowed(request.method)
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # Every library has its page (made on first use): none is added here,
+        # so the list takes no POST (405) and its `Allow` offers none.
+        if actions:
+            actions = {m: a for m, a in actions.items() if a != "create"}
+        return super().as_view(actions, **initkwargs)
 
     @extend_schema(
         tags=["knowledge base"],

@@ -7,6 +7,11 @@ ROUTES = [
     ("shifts", views.ShiftViewSet, "shift"),
     ("weekly-shifts", views.ShiftSlotViewSet, "weekly-shift"),
     ("coverage-gaps", views.CoverageGapViewSet, "coverage-gap"),
+    (
+        "coverage-requirements",
+        views.CoverageRequirementViewSet,
+        "coverage-requirement",
+    ),
     ("substitute-requests", views.SubstitutionRequestViewSet, "substitute-request"),
     (
         "schedule-change-requests",

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from consortium.api.generics import ServiceModelSerializer
+from consortium.api.generics import (
+    ServiceModelSerializer,
+    SlugRelatedField,
+    StrictSerializer,
+)
 from consortium.api.serializers import DayTimeField
-from consortium.models import Library, Queue, Staff
+from consortium.models import Library, Queue, Staff, Term
 from scheduling import selectors, services
 from scheduling.models import (
+    CoverageRequirement,
     ScheduleChangeRequest,
     Shift,
     ShiftSlot,
@@ -19,13 +24,13 @@ from scheduling.models import (
 
 
 def _code_field(model, **kwargs):
-    return serializers.SlugRelatedField(
+    return SlugRelatedField(
         slug_field="code", queryset=model._default_manager.all(), **kwargs
     )
 
 
 def _staff_field(**kwargs):
-    return serializers.SlugRelatedField(
+    return SlugRelatedField(
         slug_field="username", queryset=Staff.objects.all(), **kwargs
     )
 
@@ -237,7 +242,7 @@ class ScheduleChangeRequestSerializer(ServiceModelSerializer):
 
 
 class CoverageGapQuerySerializer(serializers.Serializer):
-    queue = serializers.SlugRelatedField(
+    queue = SlugRelatedField(
         slug_field="code",
         queryset=Queue.objects.filter(kind=Queue.Kind.COOP),
         help_text="Code of a co-op queue.",
@@ -262,4 +267,79 @@ class CoverageGapSerializer(serializers.Serializer):
     required = serializers.IntegerField(help_text="Librarians required.")
     scheduled = serializers.IntegerField(
         source="count", help_text="Librarians scheduled (filled shifts)."
+    )
+
+
+class CoverageRequirementSerializer(serializers.ModelSerializer):
+    """At least `librarians` on the co-op `queue` in the hour starting at
+    `hour`:00 (the queue's time zone) of `weekday` during `term`."""
+
+    queue = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = CoverageRequirement
+        fields = ["id", "queue", "term", "weekday", "hour", "librarians"]
+        read_only_fields = fields
+
+
+class RequirementsSetSerializer(StrictSerializer):
+    """Many requirement rows at once, as the admin's "Set coverage
+    requirements" form: every hour [from_hour, to_hour) of each weekday."""
+
+    queue = SlugRelatedField(
+        slug_field="code",
+        queryset=Queue.objects.filter(kind=Queue.Kind.COOP),
+        error_messages={
+            "does_not_exist": "No co-op queue has the code {value}: coverage "
+            "requirements are set for co-op queues only."
+        },
+        help_text="Code of a co-op queue.",
+    )
+    term = serializers.PrimaryKeyRelatedField(
+        queryset=Term.objects.filter(library__isnull=True),
+        error_messages={
+            "does_not_exist": "No consortium term has the id {pk_value}: co-op "
+            "queues follow the consortium calendar."
+        },
+        help_text="Id of a consortium term.",
+    )
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        allow_empty=False,
+        max_length=7,
+        help_text="Weekdays, 0 = Monday … 6 = Sunday.",
+    )
+    from_hour = serializers.IntegerField(
+        min_value=0, max_value=23, help_text="First hour (0-23), the queue's time."
+    )
+    to_hour = serializers.IntegerField(
+        min_value=1,
+        max_value=24,
+        help_text="End hour (1-24), not included: 9 to 17 is 09:00–17:00.",
+    )
+    librarians = serializers.IntegerField(
+        min_value=0,
+        max_value=50,
+        help_text="Librarians required in each of these hours; 0 removes the "
+        "requirement.",
+    )
+
+    def validate_weekdays(self, value):
+        return sorted(set(value))
+
+    def validate(self, attrs):
+        if attrs["to_hour"] <= attrs["from_hour"]:
+            raise serializers.ValidationError(
+                {"to_hour": ["The end must be after the start."]}
+            )
+        return attrs
+
+
+class RequirementsSetResultSerializer(serializers.Serializer):
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Hours that do not exist on some dates (the clocks go forward).",
+    )
+    requirements = CoverageRequirementSerializer(
+        many=True, help_text="The rows now in that range (none after 0)."
     )

@@ -203,6 +203,73 @@ class CoverageGapViewSet(viewsets.GenericViewSet):
         return Response(s.CoverageGapSerializer(gaps, many=True).data)
 
 
+# --- Coverage requirements ----------------------------------------------------------
+
+
+class CoverageRequirementFilter(django_filters.FilterSet):
+    queue = django_filters.CharFilter(
+        field_name="queue__code", label="Co-op queue code."
+    )
+
+    class Meta:
+        model = CoverageRequirement
+        fields = ["queue", "term", "weekday"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["coverage"], summary="List coverage requirements"),
+    retrieve=extend_schema(tags=["coverage"], summary="Read a coverage requirement"),
+)
+class CoverageRequirementViewSet(ScopedReadViewSet):
+    """How many librarians each co-op queue needs, per consortium term,
+    weekday and hour (SPEC S1). Everyone with admin access reads them; the
+    help desk sets them, many hours at once, with `set` (the only way to
+    add, change or remove them, as in the admin)."""
+
+    queryset = CoverageRequirement.objects.select_related("queue", "term")
+    serializer_class = s.CoverageRequirementSerializer
+    filterset_class = CoverageRequirementFilter
+    ordering_fields = ["weekday", "hour", "librarians"]
+    ordering = ["queue__code", "term__start_date", "weekday", "hour"]
+    action_needs = {"set_requirements": "add"}
+
+    @action_doc(
+        "coverage",
+        "Set coverage requirements",
+        s.RequirementsSetSerializer,
+        s.RequirementsSetResultSerializer,
+        "Help desk only. Requires `librarians` on a co-op queue in every hour "
+        "[from_hour, to_hour) of each weekday of a consortium term, replacing "
+        "the number already required there; 0 removes them. Answers the rows "
+        "now in that range and notes about hours that do not exist on some "
+        "dates (daylight saving).",
+    )
+    @action(detail=False, methods=["post"], url_path="set")
+    def set_requirements(self, request):
+        body = s.RequirementsSetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        with transaction.atomic():
+            notes = services.requirements_set(actor=request.user, **data)
+        rows = (
+            self.get_queryset()
+            .filter(
+                queue=data["queue"],
+                term=data["term"],
+                weekday__in=data["weekdays"],
+                hour__gte=data["from_hour"],
+                hour__lt=data["to_hour"],
+            )
+            .order_by("weekday", "hour")
+        )
+        return Response(
+            {
+                "notes": notes,
+                "requirements": s.CoverageRequirementSerializer(rows, many=True).data,
+            }
+        )
+
+
 # --- Substitute requests ------------------------------------------------------------
 
 

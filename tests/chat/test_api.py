@@ -274,6 +274,11 @@ def test_reply_and_note_validate_their_body(w):
         post(w.helpdesk, path + "note/", {"body": "x" * 20001}), 400, field="body"
     )
     assert_error(post(w.helpdesk, path + "reply/", {"body": ["a"]}), 400, field="body")
+    assert_error(
+        post(w.helpdesk, path + "reply/", {"body": "Hi", "cc": "x@example.org"}),
+        400,
+        field="cc",
+    )
     assert (
         Message.objects.filter(
             conversation_id=w.ticket_a.conversation_id, sender="librarian"
@@ -362,3 +367,29 @@ def test_statistics_count_what_each_reader_reads(w):
     assert body_c["totals"]["asked"] == 1  # C's own unanswered ticket
     assert "libb" not in answered_c
     assert groups(w.helpdesk)[1]["totals"]["asked"] == 3
+
+
+def test_out_of_range_dates_and_nul_codes_are_400(w):
+    for params in ({"month": "0000-01"}, {"month": "9999-12"}, {"library": "\x00"}):
+        assert_error(get(w.helpdesk, "statistics/", **params), 400)
+    assert_error(
+        get(w.helpdesk, "statistics/", **{"from": "0001-01-01", "to": "0001-01-02"}),
+        400,
+        field="from",
+    )
+    assert_error(
+        post(
+            w.helpdesk,
+            f"tickets/{w.ticket_a.pk}/transfer/",
+            {"library": "a\x00", "note": "x"},
+        ),
+        400,
+        field="library",
+    )
+
+
+def test_the_helpdesk_inbox_filter(w):
+    assert ids(get(w.helpdesk, "tickets/", helpdesk_inbox="true")) == set()
+    Ticket.objects.filter(pk=w.ticket_c.pk).update(forwarded_to_helpdesk=True)
+    assert ids(get(w.helpdesk, "tickets/", helpdesk_inbox="true")) == {w.ticket_c.pk}
+    assert ids(get(w.helpdesk, "tickets/", helpdesk_inbox="false")) == {w.ticket_a.pk}

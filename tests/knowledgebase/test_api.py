@@ -441,3 +441,26 @@ def test_list_query_count_does_not_grow_with_the_page(
     with django_assert_num_queries(len(small)):
         assert len(client.get(url(resource) + "?page_size=20").json()["results"]) == 20
     assert row
+
+
+def test_stale_if_match_on_a_faq_is_412_and_changes_nothing(world):
+    row = faq(world["a"], question="Can I renew online?")
+    client = client_for(world["coord_a"])
+    etag = client.get(url("faqs", row.pk))["ETag"]
+    fresh = client.patch(
+        url("faqs", row.pk),
+        {"question": "Can I renew my loans online?"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert fresh.status_code == 200, fresh.content
+    versions = len(client.get(url("faqs", row.pk, "versions/")).json())
+    stale = client.patch(
+        url("faqs", row.pk),
+        {"question": "Renewals?"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert_error(stale, 412, "stale")
+    assert Faq.objects.get(pk=row.pk).question == "Can I renew my loans online?"
+    assert len(client.get(url("faqs", row.pk, "versions/")).json()) == versions

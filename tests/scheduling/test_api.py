@@ -390,3 +390,26 @@ def test_change_request_without_reason_is_400_and_unknown_fields_named(world):
     )
     assert not ScheduleChangeRequest.objects.exists()
     assert date(2027, 1, 11) == world.spring.start_date
+
+
+def test_stale_if_match_on_a_weekly_shift_is_412_and_changes_nothing(world, rows):
+    weekly = rows["weekly-shifts"][0]
+    client = client_for(world.coord_a)
+    etag = client.get(url("weekly-shifts", weekly.pk))["ETag"]
+    fresh = client.patch(
+        url("weekly-shifts", weekly.pk),
+        {"assignee": "alib-nan"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert fresh.status_code == 200, fresh.content
+    stale = client.patch(
+        url("weekly-shifts", weekly.pk),
+        {"assignee": None, "ends": "11:00"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    api_error(stale, 412, "stale")
+    weekly.refresh_from_db()
+    assert weekly.assignee == world.nan and weekly.ends == 12 * H
+    assert {s.assignee_id for s in weekly.shifts.all()} == {world.nan.pk}
