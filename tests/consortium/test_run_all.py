@@ -86,3 +86,21 @@ def test_run_all_starts_healthy_and_ctrl_c_stops_everything(tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_the_banner_shows_the_api_docs_and_the_help_desk_token(db):
+    from io import StringIO
+
+    from rest_framework.authtoken.models import Token
+
+    from consortium.management.commands.run_all import Command
+    from tests.consortium.factories import HelpdeskFactory
+
+    token = Token.objects.create(
+        user=HelpdeskFactory(username="helpdesk", library=None)
+    )
+    out = StringIO()
+    Command(stdout=out)._banner("127.0.0.1", 8123, embedded=True)
+    assert f"http://localhost:8123/api/docs/  (help desk token: {token.key}" in (
+        out.getvalue()
+    )

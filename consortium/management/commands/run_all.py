@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from rest_framework.authtoken.models import Token
 
 from consortium import embedded_redis
 from consortium.management.commands.seed_demo import DEMO_PASSWORD, HELPDESK, STAFF
@@ -139,6 +140,11 @@ class Command(BaseCommand):
             else f"PostgreSQL {database['NAME']}"
         )
         coordinators = ", ".join(f"{code}-coord" for code in list(STAFF)[:3])
+        token = (
+            Token.objects.filter(user__username=HELPDESK[0][0])
+            .values_list("key", flat=True)
+            .first()
+        ) or "run `make seed`"
         lines = [
             "",
             "AskTogether is starting (web + websockets, Celery worker, Celery beat).",
@@ -149,6 +155,8 @@ class Command(BaseCommand):
             f"  Patron's view     {base}/widget/demo/sprc/  (a library site with the "
             "chat widget)",
             f"  Hosted chat page  {base}/chat/sprc/",
+            f"  REST API docs     {base}/api/docs/  (help desk token: {token}; "
+            "docs/api.md)",
             f"  Health            {base}/healthz",
             f"  Database          {db}",
             f"  Redis             {settings.REDIS_URL}{' (embedded)' if embedded else ''}",
