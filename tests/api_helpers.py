@@ -1,5 +1,33 @@
 """Helpers shared by the REST API tests of every app."""
 
+from rest_framework.test import APIClient
+
+
+def client_for(user) -> APIClient:
+    """An API client authenticated as `user` (None: anonymous)."""
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def url(resource, pk=None, action=None) -> str:
+    """`/api/v1/<resource>/[<pk>/][<action>/]`."""
+    return (
+        f"/api/v1/{resource}/"
+        + (f"{pk}/" if pk else "")
+        + (f"{action}/" if action else "")
+    )
+
+
+def stale_patch(client, path, fresh, stale):
+    """Read `path`'s ETag, PATCH `fresh` with it (must succeed), then PATCH
+    `stale` with the same, now stale, ETag; returns that last response."""
+    etag = client.get(path)["ETag"]
+    response = client.patch(path, fresh, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200, response.content
+    return client.patch(path, stale, format="json", HTTP_IF_MATCH=etag)
+
 
 def ids(response) -> set[int]:
     """The ids of a page of results."""

@@ -8,12 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Conversation, Message, Ticket
 from consortium.models import Staff
-from tests.api_helpers import assert_error, ids
+from tests.api_helpers import assert_error, client_for, ids
 from tests.chat.conftest import monitor, open_all_week
 from tests.consortium.factories import (
     CoopQueueFactory,
@@ -28,13 +27,6 @@ pytestmark = pytest.mark.django_db
 
 PATRON_EMAIL = "maria.lopez@example.net"
 CARD = "21234 00567 8901"
-
-
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 class World:

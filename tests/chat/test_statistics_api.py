@@ -8,12 +8,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from chat import statistics
 from chat.models import Conversation, Ticket
 from consortium.models import Staff
-from tests.api_helpers import assert_error
+from tests.api_helpers import assert_error, client_for
 from tests.consortium.factories import (
     CoordinatorFactory,
     HelpdeskFactory,
@@ -28,13 +27,6 @@ URL = "/api/v1/statistics/"
 OCTOBER = "from=2026-10-01&to=2026-10-31"
 S = timedelta(seconds=1)
 C = Conversation
-
-
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def utc(*args):

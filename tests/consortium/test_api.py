@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from consortium.models import Closure, Holiday, Library, Queue, Staff
-from tests.api_helpers import assert_error, ids
+from tests.api_helpers import assert_error, client_for, ids, url
 from tests.consortium.factories import (
     ClosureFactory,
     CoopQueueFactory,
@@ -112,17 +112,6 @@ COORDINATOR = {  # resource: (create, change own, delete own)
     "closures": (201, 200, 204),
     "staff": (201, 200, 204),
 }
-
-
-def url(resource, pk=None):
-    return f"/api/v1/{resource}/" + (f"{pk}/" if pk else "")
-
-
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -9,29 +9,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from consortium import services
 from consortium.models import Announcement, ProblemReport, Staff
-from tests.api_helpers import assert_error, ids
+from tests.api_helpers import assert_error, client_for, ids, stale_patch, url
 from tests.consortium.factories import CoordinatorFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def url(resource, pk=None, action=None):
-    return (
-        f"/api/v1/{resource}/"
-        + (f"{pk}/" if pk else "")
-        + (f"{action}/" if action else "")
-    )
-
-
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture
@@ -233,18 +217,11 @@ def test_stale_if_match_on_an_announcement_is_412_and_changes_nothing(world):
     row = announcement(world)
     client = client_for(world["helpdesk"])
     etag = client.get(url("announcements", row.pk))["ETag"]
-    fresh = client.patch(
+    stale = stale_patch(
+        client,
         url("announcements", row.pk),
         {"title": "Moved to Sunday"},
-        format="json",
-        HTTP_IF_MATCH=etag,
-    )
-    assert fresh.status_code == 200, fresh.content
-    stale = client.patch(
-        url("announcements", row.pk),
         {"title": "Cancelled"},
-        format="json",
-        HTTP_IF_MATCH=etag,
     )
     assert_error(stale, 412, "stale")
     assert Announcement.objects.get(pk=row.pk).title == "Moved to Sunday"

@@ -7,12 +7,11 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from scheduling import services
 from scheduling.models import ScheduleChangeRequest, Shift, ShiftSlot
 from tests.api_helpers import assert_error as api_error
-from tests.api_helpers import ids
+from tests.api_helpers import client_for, ids, stale_patch, url
 
 pytestmark = pytest.mark.django_db
 
@@ -23,21 +22,6 @@ def assert_error(response, status, field=None):
 
 
 H = 60
-
-
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-def url(resource, pk=None, action=None):
-    return (
-        f"/api/v1/{resource}/"
-        + (f"{pk}/" if pk else "")
-        + (f"{action}/" if action else "")
-    )
 
 
 def slot(w, library, assignee, weekday=6, starts=9, ends=12):
@@ -395,19 +379,11 @@ def test_change_request_without_reason_is_400_and_unknown_fields_named(world):
 def test_stale_if_match_on_a_weekly_shift_is_412_and_changes_nothing(world, rows):
     weekly = rows["weekly-shifts"][0]
     client = client_for(world.coord_a)
-    etag = client.get(url("weekly-shifts", weekly.pk))["ETag"]
-    fresh = client.patch(
+    stale = stale_patch(
+        client,
         url("weekly-shifts", weekly.pk),
         {"assignee": "alib-nan"},
-        format="json",
-        HTTP_IF_MATCH=etag,
-    )
-    assert fresh.status_code == 200, fresh.content
-    stale = client.patch(
-        url("weekly-shifts", weekly.pk),
         {"assignee": None, "ends": "11:00"},
-        format="json",
-        HTTP_IF_MATCH=etag,
     )
     api_error(stale, 412, "stale")
     weekly.refresh_from_db()

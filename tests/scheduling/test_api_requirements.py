@@ -7,11 +7,10 @@ query counts."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from scheduling import services
 from scheduling.models import CoverageRequirement
-from tests.api_helpers import assert_error, ids
+from tests.api_helpers import assert_error, client_for, ids
 from tests.consortium.factories import CoopQueueFactory, QueueFactory, TermFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +20,6 @@ SET = "/api/v1/coverage-requirements/set/"
 
 def url(pk=None):
     return "/api/v1/coverage-requirements/" + (f"{pk}/" if pk else "")
-
-
-def client_for(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def require(w, weekdays=(0,), hours=(9, 12), librarians=1, queue=None, term=None):
