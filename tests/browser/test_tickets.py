@@ -37,10 +37,13 @@ def test_a_librarian_answers_an_emailed_question_and_the_reply_reopens_it(
 ):
     librarian = sign_in(browser, stack.base, "sprc-rob")
     summary = librarian.locator("#tickets-summary")
-    assert "0 unclaimed" in summary.inner_text()
+    # The demo's own open tickets are already in the inbox.
+    before = int(re.search(r"(\d+) unclaimed", summary.inner_text()).group(1))
     assert "Created a ticket" in stack.manage("receive_email", stdin=QUESTION)
     # The open desk hears of the new ticket and re-reads its counts.
-    librarian.locator("#tickets-summary", has_text="1 unclaimed").wait_for()
+    librarian.locator(
+        "#tickets-summary", has_text=f"({before + 1} unclaimed"
+    ).wait_for()
 
     desk = sign_in(browser, stack.base, "sprc-eli", desk_connected=False)  # intern
     desk.get_by_role("link", name="Email tickets").click()
