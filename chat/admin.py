@@ -20,11 +20,21 @@ from consortium.admin.service_admin import each
 
 
 class MessageInline(ReadOnlyMixin, admin.TabularInline):
+    """The transcript, for whoever may read the conversation (its admin has
+    checked that): redacted when the patron is not the reader's."""
+
     model = Message
     fields = ("seq", "created_at", "sender", "author", "body")
     readonly_fields = (*fields, "redacted_body")
     extra = 0
     can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return True  # shown only inside a conversation the reader may see
+
+    def get_queryset(self, request):
+        # The conversation as stored (the page's own copy is redacted).
+        return super().get_queryset(request).select_related("author", "conversation")
 
     def get_fields(self, request, obj=None):
         if obj is not None and not privacy.may_see_personal_data(request.user, obj):
@@ -67,7 +77,8 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
         may see it: without personal data when the patron is not theirs."""
         obj = super().get_object(request, object_id, from_field)
         if obj is not None and not obj.personal_data:
-            obj.question = privacy.redact_text(obj.question, obj)
+            for name in privacy.FREE_TEXT_FIELDS:
+                setattr(obj, name, privacy.redact_text(getattr(obj, name), obj))
             for name in privacy.PERSONAL_FIELDS:
                 setattr(obj, name, None)
         return obj
@@ -87,7 +98,7 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         hidden = set(self.exclude)
         if obj is not None and not privacy.may_see_personal_data(request.user, obj):
-            hidden |= set(privacy.PERSONAL_FIELDS) | {"question"}
+            hidden |= set(privacy.PERSONAL_FIELDS)
         fields = [f.name for f in Conversation._meta.fields if f.name not in hidden]
         return [*fields, "email_ticket"]
 

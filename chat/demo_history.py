@@ -1030,7 +1030,7 @@ def _write(planned: list[Planned]) -> None:
             conversation.patron_last_seen = conversation.patron_last_seen or (
                 conversation.ended_at
             )
-    Conversation.objects.bulk_create(conversations, batch_size=500)
+    _bulk_create(Conversation, conversations, key="transcript_token")
     tickets = []
     for plan in planned:
         if plan.ticket is None:
@@ -1052,7 +1052,7 @@ def _write(planned: list[Planned]) -> None:
                 created_at=data["created_at"],
             )
         )
-    Ticket.objects.bulk_create(tickets, batch_size=500)
+    _bulk_create(Ticket, tickets, key="reply_token")
     ticket_ids = {t.conversation_id: t.pk for t in tickets}
     domain = reply_domain()
     messages = []
@@ -1101,3 +1101,19 @@ def seed_history(
     planned = History(now=now, days=days, rng=random.Random(seed)).run()
     _write(planned)
     return len(planned)
+
+
+def _bulk_create(model, rows, *, key: str, batch: int = 500) -> None:
+    """`bulk_create` with every row's primary key set afterwards, also on
+    databases that do not return them (SQLite before 3.35): read back by the
+    unique `key`."""
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        model.objects.bulk_create(chunk)
+        if chunk and chunk[0].pk is None:
+            keys = [getattr(row, key) for row in chunk]
+            pks = dict(
+                model.objects.filter(**{f"{key}__in": keys}).values_list(key, "pk")
+            )
+            for row in chunk:
+                row.pk = pks[getattr(row, key)]

@@ -29,6 +29,9 @@ PERSONAL_FIELDS = (
     "referrer_url",
     "user_agent",
 )
+# Staff's free text about the conversation, which may quote the patron: shown
+# redacted (`redact_text`) without personal data.
+FREE_TEXT_FIELDS = ("question", "transfer_note", "bad_patron_reason")
 
 WITHHELD = "[withheld]"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -75,11 +78,12 @@ def redact_text(text: str, conversation: Conversation) -> str:
     text = _EMAIL.sub("[email]", text)
     text = _NUMBER.sub("[number]", text)
     name = (conversation.patron_name or "").strip()
-    if len(name) >= 2:
-        text = re.sub(re.escape(name), "[patron]", text, flags=re.IGNORECASE)
-        for part in name.split():
-            if len(part) >= 3:
-                text = re.sub(
-                    rf"\b{re.escape(part)}\b", "[patron]", text, flags=re.IGNORECASE
-                )
+    for part in sorted({name, *name.split()}, key=len, reverse=True):
+        if len(part) >= 2:
+            text = re.sub(
+                rf"(?<!\w){re.escape(part)}(?!\w)",
+                "[patron]",
+                text,
+                flags=re.IGNORECASE,
+            )
     return text

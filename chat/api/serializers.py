@@ -89,6 +89,8 @@ class ConversationSerializer(serializers.ModelSerializer):
         if not self._entitled(obj):
             for name in privacy.PERSONAL_FIELDS:
                 data[name] = None
+            for name in privacy.FREE_TEXT_FIELDS:
+                data[name] = privacy.redact_text(getattr(obj, name), obj)
         return data
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -115,9 +117,7 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_question(self, obj):
-        if self._entitled(obj):
-            return obj.question
-        return privacy.redact_text(obj.question, obj)
+        return obj.question  # redacted in `to_representation` when withheld
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -159,13 +159,18 @@ class MessageSerializer(serializers.ModelSerializer):
         attachment = getattr(message, "attachment", None)
         if attachment is None:
             return None
-        return AttachmentSerializer(attachment).data
+        data = AttachmentSerializer(attachment).data
+        data["name"] = self._shown(data["name"])  # the patron's own file name
+        return data
 
     @extend_schema_field(serializers.CharField())
     def get_body(self, message):
+        return self._shown(message.body)
+
+    def _shown(self, text: str) -> str:
         if self.context.get("personal_data", True):
-            return message.body
-        return privacy.redact_text(message.body, self.context["conversation"])
+            return text
+        return privacy.redact_text(text, self.context["conversation"])
 
 
 class TranscriptSerializer(serializers.Serializer):

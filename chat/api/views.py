@@ -4,14 +4,17 @@ through the same services as the desk's ticket page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from chat import privacy, services
+from chat import privacy, services, statistics
 from chat.api import serializers as s
 from chat.models import Conversation, Message, Ticket
 from chat.services.tickets import helpdesk_inbox
@@ -51,12 +54,28 @@ class ConversationFilter(django_filters.FilterSet):
         ]
 
 
+def _from_day(queryset, name, day):
+    return queryset.filter(requested_at__gte=_midnight(day, "from"))
+
+
+def _to_day(queryset, name, day):
+    return queryset.filter(requested_at__lt=_midnight(day, "to") + timedelta(days=1))
+
+
+def _midnight(day, param):
+    """The instant `day` begins in the consortium's time zone (a bound the
+    `requested_at` index serves, unlike a `__date` lookup)."""
+    if not 1900 <= day.year <= 9998:
+        raise ValidationError({param: "Give a date in the years 1900 to 9998."})
+    return statistics.local_midnight(day, statistics.consortium_zone())
+
+
 # `from` and `to`: the request's date in the consortium's time zone.
 ConversationFilter.base_filters["from"] = django_filters.DateFilter(
-    field_name="requested_at", lookup_expr="date__gte", label="First day (YYYY-MM-DD)."
+    method=_from_day, label="First day (YYYY-MM-DD)."
 )
 ConversationFilter.base_filters["to"] = django_filters.DateFilter(
-    field_name="requested_at", lookup_expr="date__lte", label="Last day (YYYY-MM-DD)."
+    method=_to_day, label="Last day (YYYY-MM-DD)."
 )
 
 
@@ -108,7 +127,7 @@ class ConversationViewSet(ScopedReadViewSet):
 def _thread(conversation: Conversation, personal_data: bool) -> dict:
     messages = (
         Message.objects.filter(conversation=conversation)
-        .select_related("author", "attachment")
+        .select_related("author__library", "attachment")
         .order_by("seq")
     )
     context = {"personal_data": personal_data, "conversation": conversation}
@@ -199,16 +218,20 @@ class TicketViewSet(ScopedReadViewSet):
 
     def _act(self, call):
         """Run the service `call(ticket_id)` in one transaction; answer with
-        the ticket as it is now (even if it left the caller's inbox)."""
+        the ticket as it is now (even if it left the caller's inbox). The
+        ticket is looked up first: out of scope is a 404 whatever the body."""
         ticket = self.get_object()
         with transaction.atomic():
             call(ticket.pk)
         return Response(self.get_serializer(self.queryset.get(pk=ticket.pk)).data)
 
-    def _body(self, request):
-        body = s.BodySerializer(data=request.data)
+    def _body(self, request, serializer_class=s.BodySerializer):
+        """The action's body, validated once the ticket is known to be in
+        the caller's scope (else 404, whatever the body)."""
+        self.get_object()
+        body = serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
-        return body.validated_data["body"]
+        return body.validated_data
 
     @extend_schema(
         tags=[TAG],
@@ -250,7 +273,7 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        body = self._body(request)
+        body = self._body(request)["body"]
         return self._act(
             lambda pk: services.ticket_reply(
                 ticket_id=pk, actor=request.user, body=body
@@ -262,7 +285,7 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
-        body = self._body(request)
+        body = self._body(request)["body"]
         return self._act(
             lambda pk: services.ticket_note(ticket_id=pk, actor=request.user, body=body)
         )
@@ -274,11 +297,10 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        data = s.TransferSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self._body(request, s.TransferSerializer)
         return self._act(
             lambda pk: services.ticket_transfer(
-                ticket_id=pk, actor=request.user, **data.validated_data
+                ticket_id=pk, actor=request.user, **data
             )
         )
 

@@ -82,9 +82,31 @@ class ScopedAdmin(ScopedPermissions, AuditlogHistoryAdminMixin, admin.ModelAdmin
     coordinator_readonly_fields: tuple[str, ...] = ()
     show_auditlog_history_link = False
 
+    # Changelist lookups a coordinator may use besides the list filters and
+    # the date hierarchy (e.g. links from another admin page).
+    coordinator_lookups: tuple[str, ...] = ()
+
     # --- visibility ---
     def get_queryset(self, request):
         return scoping.visible(super().get_queryset(request), request.user)
+
+    def lookup_allowed(self, lookup, value, request):
+        """Django lets a changelist URL filter on any of the model's own
+        fields, shown or not (`?password__startswith=`, a token by regex):
+        a coordinator may filter only on what the page offers."""
+        if scoping.is_helpdesk(request.user):
+            return super().lookup_allowed(lookup, value, request)
+        offered = {self.date_hierarchy, *self.coordinator_lookups}
+        for item in self.get_list_filter(request):
+            if isinstance(item, (tuple, list)):
+                offered.add(item[0])
+            elif isinstance(item, str):
+                offered.add(item)
+            else:  # a SimpleListFilter
+                offered.add(item.parameter_name)
+        if lookup.split("__", 1)[0] not in offered - {None}:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def has_module_permission(self, request):
         return self._may(request, "view")

@@ -60,6 +60,10 @@ def _as_drf(exc):
                 {k: list(v) for k, v in exc.message_dict.items()}
             )
         return exceptions.ValidationError({NON_FIELD_ERRORS: list(exc.messages)})
+    if isinstance(exc, services.DomainError) and exc.code == "not_found":
+        return exceptions.NotFound(exc.message)
+    if isinstance(exc, services.DomainError) and exc.code == "forbidden":
+        return exceptions.PermissionDenied(exc.message)
     if isinstance(exc, services.DomainError):
         return exceptions.ValidationError(
             {NON_FIELD_ERRORS: [exc.message]}, code=exc.code

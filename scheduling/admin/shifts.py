@@ -109,6 +109,7 @@ class ShiftAdmin(ScheduleChoices, ServiceAdmin):
     inlines = [ShiftEventInline, OfferInline]
     add_fields = ("library", "queue", "date", ("starts", "ends"), "assignee", "note")
     shown = ("when", "queue", "library", "slot", "status", "attendance", "note")
+    coordinator_lookups = ("slot",)  # "upcoming dated shifts" of a weekly shift
 
     def get_list_filter(self, request):
         return (

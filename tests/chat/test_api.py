@@ -197,8 +197,8 @@ def test_conversation_filters(w):
         w.ticket_a.conversation_id,
         w.ticket_c.conversation_id,
     }
-    today = timezone.localdate().isoformat()
-    assert len(ids(get(w.helpdesk, "conversations/", **{"from": today}))) == 3
+    first = timezone.localdate(w.chat.requested_at).isoformat()
+    assert len(ids(get(w.helpdesk, "conversations/", **{"from": first}))) == 3
     assert_error(get(w.helpdesk, "conversations/", channel="fax"), 400)
     assert_error(get(w.helpdesk, "conversations/", **{"from": "yesterday"}), 400)
 
@@ -345,8 +345,9 @@ def test_no_query_count_grows_with_the_page(w):
 def test_statistics_count_what_each_reader_reads(w):
     """B's coordinator counts the chat B's librarian answered for A (the
     co-op give); C's coordinator does not; the help desk counts all."""
-    today = timezone.localdate().isoformat()
-    params = {"from": today, "to": today, "by": "answering_library"}
+    first = timezone.localdate(w.chat.requested_at).isoformat()
+    params = {"from": first, "to": timezone.localdate().isoformat()}
+    params["by"] = "answering_library"
 
     def groups(user):
         body = get(user, "statistics/", **params).json()
@@ -385,3 +386,73 @@ def test_the_helpdesk_inbox_filter(w):
     Ticket.objects.filter(pk=w.ticket_c.pk).update(forwarded_to_helpdesk=True)
     assert ids(get(w.helpdesk, "tickets/", helpdesk_inbox="true")) == {w.ticket_c.pk}
     assert ids(get(w.helpdesk, "tickets/", helpdesk_inbox="false")) == {w.ticket_a.pk}
+
+
+# --- What the review found --------------------------------------------------------
+
+
+def test_admin_urls_cannot_filter_on_what_the_page_does_not_show(w, client):
+    """Django would filter a changelist on any field named in the URL: a
+    coordinator could learn a withheld email, or a secret transcript token,
+    one character at a time."""
+    client.force_login(w.coord_b)
+    base = "/admin/chat/conversation/"
+    for lookup in (
+        f"transcript_token__startswith={w.chat.transcript_token[:1]}",
+        "patron_token__regex=.",
+        "patron_email__istartswith=maria",
+        "question__icontains=card",
+    ):
+        assert client.get(f"{base}?{lookup}").status_code == 400, lookup
+    assert client.get(f"{base}?channel__exact=chat").status_code == 200
+    # Staff password hashes are not a filter either.
+    client.force_login(w.coord_a)
+    response = client.get("/admin/consortium/staff/?password__startswith=p")
+    assert response.status_code == 400
+    # The help desk keeps Django's full filtering.
+    client.force_login(w.helpdesk)
+    assert client.get(f"{base}?patron_email__istartswith=maria").status_code == 200
+
+
+def test_redaction_takes_whole_words_and_staff_notes(w):
+    from chat.privacy import redact_text
+
+    chat = Conversation(patron_name="Al Li")
+    assert redact_text("Al asked about Algebra; Li too", chat) == (
+        "[patron] asked about Algebra; [patron] too"
+    )
+    Conversation.objects.filter(pk=w.chat.pk).update(
+        bad_patron=True, bad_patron_reason=f"Maria gave {PATRON_EMAIL}"
+    )
+    row = get(w.coord_b, f"conversations/{w.chat.pk}/").json()
+    assert row["bad_patron_reason"] == "[patron] gave [email]"
+
+
+def test_the_admin_shows_the_redacted_transcript_to_the_answering_coordinator(
+    w, client
+):
+    client.force_login(w.coord_b)
+    page = client.get(f"/admin/chat/conversation/{w.chat.pk}/change/").text
+    assert "It is [number], write to [email]" in page
+    client.force_login(w.coord_a)
+    page = client.get(f"/admin/chat/conversation/{w.chat.pk}/change/").text
+    assert f"It is {CARD}, write to {PATRON_EMAIL}" in page
+
+
+def test_transcript_queries_do_not_grow_with_librarians_messages(w):
+    path = f"conversations/{w.chat.pk}/transcript/"
+    before = _count(w.helpdesk, path)
+    for n in range(5):
+        services.message_post(
+            conversation_id=w.chat.pk,
+            client_id=f"l{n}",
+            body=f"Checking {n}",
+            sender="librarian",
+            author=w.lib_b,
+        )
+    assert _count(w.helpdesk, path) == before
+
+
+def test_another_librarys_ticket_is_404_whatever_the_body(w):
+    for action in ("reply", "note", "transfer"):
+        assert_error(post(w.coord_a, f"tickets/{w.ticket_c.pk}/{action}/", {}), 404)

@@ -355,3 +355,30 @@ def test_seed_demo_adds_no_change_request_without_a_term_under_way():
     command._change_requests(datetime(2031, 7, 1, 12, tzinfo=UTC))
     assert not ScheduleChangeRequest.objects.exists()
     assert "No consortium term is under way" in command.stdout.getvalue()
+
+
+def test_history_rows_get_their_ids_where_the_database_returns_none(db, monkeypatch):
+    """SQLite before 3.35 returns no ids from a bulk insert: the demo history
+    reads them back, so its tickets and messages can point at them."""
+    from django.db import connection
+
+    from chat.demo_history import _bulk_create
+    from chat.models import Conversation
+    from tests.consortium.factories import LibraryFactory, QueueFactory
+
+    monkeypatch.setattr(
+        type(connection.features), "can_return_rows_from_bulk_insert", False
+    )
+    library = LibraryFactory()
+    queue = QueueFactory(library=library)
+    rows = [
+        Conversation(library=library, queue=queue, question=f"Q{n}", status="missed")
+        for n in range(3)
+    ]
+    probe = Conversation(library=library, queue=queue, question="P", status="missed")
+    Conversation.objects.bulk_create([probe])
+    assert probe.pk is None  # as on the old databases
+    _bulk_create(Conversation, rows, key="transcript_token", batch=2)
+    assert [row.pk for row in rows] == [
+        Conversation.objects.get(question=f"Q{n}").pk for n in range(3)
+    ]

@@ -668,7 +668,7 @@ class Command(BaseCommand):
         ).count()
         if span["first"]:
             first, last = (timezone.localdate(span[k]) for k in ("first", "last"))
-            dates = f" from {first:%b %-d} to {last:%b %-d, %Y}"
+            dates = f" from {first:%b} {first.day} to {last:%b} {last.day}, {last.year}"
         else:
             dates = ""
         added = f", {history} added now" if history else ""
