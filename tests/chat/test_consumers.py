@@ -57,8 +57,9 @@ async def desk_socket(user):
     return ws
 
 
-async def receive(ws, kind, timeout=3):
-    """The next frame of `kind`, skipping others."""
+async def receive(ws, kind, timeout=10):
+    """The next frame of `kind`, skipping others (a generous timeout: a
+    busy CI machine can take seconds; a passing test never waits for it)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
