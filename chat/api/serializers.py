@@ -192,8 +192,9 @@ class TicketSerializer(serializers.ModelSerializer):
     patron_name = serializers.CharField(
         source="conversation.patron_name", read_only=True
     )
-    overdue = serializers.SerializerMethodField(
-        help_text="Open or claimed and past its first-response deadline."
+    overdue = serializers.BooleanField(
+        read_only=True,
+        help_text="Open or claimed and past its first-response deadline.",
     )
 
     class Meta:
@@ -218,15 +219,6 @@ class TicketSerializer(serializers.ModelSerializer):
             "forwarded_to_helpdesk",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_overdue(self, ticket):
-        now = self.context["now"]
-        return (
-            ticket.status in (Ticket.Status.OPEN, Ticket.Status.CLAIMED)
-            and ticket.first_response_at is None
-            and ticket.due_at <= now
-        )
 
 
 class BodySerializer(StrictSerializer):

@@ -9,6 +9,7 @@ from datetime import timedelta
 import django_filters
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, Case, Value, When
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from chat import privacy, services, statistics
 from chat.api import serializers as s
 from chat.models import Conversation, Message, Ticket
-from chat.services.tickets import helpdesk_inbox
+from chat.services.tickets import helpdesk_inbox, overdue_q
 from consortium.api.generics import ScopedReadViewSet, action_doc, library_filter
 
 # --- Conversations and transcripts ----------------------------------------------------
@@ -147,7 +148,7 @@ class TicketFilter(django_filters.FilterSet):
         field_name="assignee__username", label="Username of the claimant."
     )
     overdue = django_filters.BooleanFilter(
-        method="filter_overdue",
+        field_name="overdue",  # annotated by the viewset
         label="true: open or claimed, unanswered, past the first-response deadline.",
     )
     helpdesk_inbox = django_filters.BooleanFilter(
@@ -168,17 +169,20 @@ class TicketFilter(django_filters.FilterSet):
             "forwarded_to_helpdesk",
         ]
 
-    def filter_overdue(self, queryset, name, value):
-        overdue = {
-            "status__in": [Ticket.Status.OPEN, Ticket.Status.CLAIMED],
-            "first_response_at__isnull": True,
-            "due_at__lte": timezone.now(),
-        }
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
-
     def filter_helpdesk_inbox(self, queryset, name, value):
         inbox = helpdesk_inbox(queryset)
         return inbox if value else queryset.exclude(pk__in=inbox.values("pk"))
+
+
+def _with_overdue(tickets):
+    """`tickets` annotated `overdue` (`chat.services.tickets.overdue_q`)."""
+    return tickets.annotate(
+        overdue=Case(
+            When(overdue_q(timezone.now()), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
 
 
 TAG = "tickets"
@@ -213,25 +217,24 @@ class TicketViewSet(ScopedReadViewSet):
         ("claim", "unclaim", "reply", "note", "transfer", "close", "reopen"), "view"
     )
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "now": timezone.now()}
+    def get_queryset(self):
+        return _with_overdue(super().get_queryset())
 
-    def _act(self, call):
-        """Run the service `call(ticket_id)` in one transaction; answer with
-        the ticket as it is now (even if it left the caller's inbox). The
-        ticket is looked up first: out of scope is a 404 whatever the body."""
+    def _act(self, service, body=None):
+        """Look the ticket up (out of scope: 404, whatever the body), read
+        the action's `body` serializer if any, and run the desk's `service`
+        with it in one transaction; answer with the ticket as it is now (even
+        if it left the caller's inbox)."""
         ticket = self.get_object()
+        data = {}
+        if body is not None:
+            serializer = body(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         with transaction.atomic():
-            call(ticket.pk)
-        return Response(self.get_serializer(self.queryset.get(pk=ticket.pk)).data)
-
-    def _body(self, request, serializer_class=s.BodySerializer):
-        """The action's body, validated once the ticket is known to be in
-        the caller's scope (else 404, whatever the body)."""
-        self.get_object()
-        body = serializer_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        return body.validated_data
+            service(ticket_id=ticket.pk, actor=self.request.user, **data)
+        ticket = _with_overdue(self.queryset).get(pk=ticket.pk)
+        return Response(self.get_serializer(ticket).data)
 
     @extend_schema(
         tags=[TAG],
@@ -250,9 +253,7 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        return self._act(
-            lambda pk: services.ticket_claim(ticket_id=pk, actor=request.user)
-        )
+        return self._act(services.ticket_claim)
 
     @_ticket_action(
         "Unclaim a ticket",
@@ -261,9 +262,7 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def unclaim(self, request, pk=None):
-        return self._act(
-            lambda pk: services.ticket_unclaim(ticket_id=pk, actor=request.user)
-        )
+        return self._act(services.ticket_unclaim)
 
     @_ticket_action(
         "Reply to the patron",
@@ -273,22 +272,14 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        body = self._body(request)["body"]
-        return self._act(
-            lambda pk: services.ticket_reply(
-                ticket_id=pk, actor=request.user, body=body
-            )
-        )
+        return self._act(services.ticket_reply, s.BodySerializer)
 
     @_ticket_action(
         "Add an internal note", s.BodySerializer, "Staff only; never emailed."
     )
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
-        body = self._body(request)["body"]
-        return self._act(
-            lambda pk: services.ticket_note(ticket_id=pk, actor=request.user, body=body)
-        )
+        return self._act(services.ticket_note, s.BodySerializer)
 
     @_ticket_action(
         "Transfer to another library",
@@ -297,25 +288,16 @@ class TicketViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
-        data = self._body(request, s.TransferSerializer)
-        return self._act(
-            lambda pk: services.ticket_transfer(
-                ticket_id=pk, actor=request.user, **data
-            )
-        )
+        return self._act(services.ticket_transfer, s.TransferSerializer)
 
     @_ticket_action("Close a ticket", description="A reply from the patron reopens it.")
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._act(
-            lambda pk: services.ticket_close(ticket_id=pk, actor=request.user)
-        )
+        return self._act(services.ticket_close)
 
     @_ticket_action(
         "Reopen a ticket", description="With a fresh first-response deadline."
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._act(
-            lambda pk: services.ticket_reopen(ticket_id=pk, actor=request.user)
-        )
+        return self._act(services.ticket_reopen)

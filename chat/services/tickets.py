@@ -69,6 +69,14 @@ def inbox(staff: Staff):
     return tickets.filter(Q(library_id=staff.library_id) | Q(assignee=staff))
 
 
+def overdue_q(now: datetime) -> Q:
+    """Tickets open or claimed, still unanswered, past their first-response
+    deadline at `now`."""
+    return Q(status__in=(S.OPEN, S.CLAIMED), first_response_at__isnull=True) & Q(
+        due_at__lte=now
+    )
+
+
 def inbox_summary(staff: Staff, now=None) -> dict:
     """What the desk's "Email tickets" link shows: unclaimed tickets in the
     inbox, open ones claimed by `staff`, and how many of either are overdue."""

@@ -287,6 +287,12 @@ class ActionsMixin:
             serializer_class(row, context=self.get_serializer_context()).data
         )
 
+    def act(self, call):
+        """Run the service `call(row)` on the row of this request (404 out of
+        scope) in one transaction; answer with the row it returns."""
+        row = self.get_object()
+        return self.run(self.get_serializer_class(), lambda: call(row))
+
 
 class ScopedReadViewSet(
     ActionsMixin,

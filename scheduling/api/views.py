@@ -301,14 +301,10 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
     ordering = ["-created_at"]
     action_needs = dict.fromkeys(("approve", "reject", "widen", "withdraw"), "view")
 
-    def _act(self, call):
-        offer = self.get_object()
-        return self.run(s.SubstitutionRequestSerializer, lambda: call(offer))
-
     @action_doc("substitutes", "Approve a claim", None, s.SubstitutionRequestSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._act(
+        return self.act(
             lambda o: services.substitution_decide(
                 actor=request.user, offer_id=o.pk, approve=True
             )
@@ -324,7 +320,7 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         note = note_from(request)
-        return self._act(
+        return self.act(
             lambda o: services.substitution_decide(
                 actor=request.user, offer_id=o.pk, approve=False, note=note
             )
@@ -338,7 +334,7 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def widen(self, request, pk=None):
-        return self._act(
+        return self.act(
             lambda o: services.substitution_widen(actor=request.user, offer_id=o.pk)
         )
 
@@ -347,7 +343,7 @@ class SubstitutionRequestViewSet(ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._act(
+        return self.act(
             lambda o: services.substitution_withdraw(actor=request.user, offer_id=o.pk)
         )
 
@@ -393,10 +389,6 @@ class ScheduleChangeRequestViewSet(mixins.CreateModelMixin, ScopedReadViewSet):
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
 
-    def _act(self, call):
-        request_row = self.get_object()
-        return self.run(s.ScheduleChangeRequestSerializer, lambda: call(request_row))
-
     @action_doc(
         "schedule-changes",
         "Approve a schedule change",
@@ -407,7 +399,7 @@ class ScheduleChangeRequestViewSet(mixins.CreateModelMixin, ScopedReadViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         note = note_from(request)
-        return self._act(
+        return self.act(
             lambda r: services.change_request_decide(
                 actor=request.user, request_id=r.pk, approve=True, note=note
             )
@@ -423,7 +415,7 @@ class ScheduleChangeRequestViewSet(mixins.CreateModelMixin, ScopedReadViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         note = note_from(request, required=True)
-        return self._act(
+        return self.act(
             lambda r: services.change_request_decide(
                 actor=request.user, request_id=r.pk, approve=False, note=note
             )
@@ -437,7 +429,7 @@ class ScheduleChangeRequestViewSet(mixins.CreateModelMixin, ScopedReadViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._act(
+        return self.act(
             lambda r: services.change_request_withdraw(
                 actor=request.user, request_id=r.pk
             )
