@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from consortium import scoping
 from consortium.audit import acting_as
+from consortium.db import is_unique_violation
 from consortium.models import ConsortiumSettings, Library, Staff
 from consortium.services import DomainError, _require_owner
 from knowledgebase.models import (
@@ -94,6 +95,8 @@ def faq_save(*, actor: Staff, faq: Faq, reason: str = "") -> Faq:
         with transaction.atomic():
             _save(actor, faq, reason=reason)
     except IntegrityError as error:
+        if not is_unique_violation(error, Faq, "faq_slug_unique"):
+            raise
         raise DomainError(
             "Another FAQ of this library already has this address; choose another."
         ) from error
@@ -200,7 +203,11 @@ def review_reminders_sweep(*, today: date | None = None) -> list[int]:
                     reminder = ReviewReminder.objects.create(
                         page=page, stage=stage, due_on=due, recipients="\n".join(to)
                     )
-            except IntegrityError:
+            except IntegrityError as error:
+                if not is_unique_violation(
+                    error, ReviewReminder, "review_reminder_once"
+                ):
+                    raise
                 continue  # another process wrote it
             tasks.send_review_reminder.delay_on_commit(reminder.pk)
             created.append(reminder.pk)

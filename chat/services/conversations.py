@@ -23,8 +23,11 @@ from chat.models import ChatTimer, Conversation, Message, PatronBlock
 from chat.services import timers
 from chat.texts import system_text
 from consortium import selectors as consortium_selectors
+from consortium.db import is_unique_violation
 from consortium.models import ConsortiumSettings, Library, Queue, Staff
 from consortium.services import DomainError
+
+CLIENT_ID_UNIQUE = "message_client_id_unique"
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -314,8 +317,9 @@ WITH conversation AS (
     RETURNING id, last_seq, librarian_id, patron_token
 )
 INSERT INTO chat_message (conversation_id, seq, sender, body, client_id, author_id,
-                          created_at)
-SELECT id, last_seq, %(sender)s, %(body)s, %(client_id)s, %(author)s::bigint, %(now)s
+                          created_at, email_message_id, full_text)
+SELECT id, last_seq, %(sender)s, %(body)s, %(client_id)s, %(author)s::bigint, %(now)s,
+       '', ''
   FROM conversation
 RETURNING id, seq, (SELECT librarian_id FROM conversation),
           (SELECT patron_token FROM conversation)
@@ -328,7 +332,10 @@ def _append_in_one_statement(
     """The fast path of `message_post` on PostgreSQL; None when it does not
     apply. Outside a transaction it is a single round trip; inside one it
     takes a savepoint, so a concurrent resend's unique-key error leaves the
-    caller's transaction usable."""
+    caller's transaction usable. Only that error (the client id's unique key)
+    sends the call down the general path: any other is a bug and raises, so
+    a column added without a default fails loudly instead of making every
+    message six statements (tests/chat/test_message_paths.py counts one)."""
     params = {
         "conversation": conversation_id,
         "patron": sender == Message.Sender.PATRON,
@@ -347,8 +354,10 @@ def _append_in_one_statement(
             with connection.cursor() as cursor:
                 cursor.execute(_APPEND_SQL, params)
                 row = cursor.fetchone()
-    except IntegrityError:
-        return None  # resent at the same moment: the general path returns it
+    except IntegrityError as error:
+        if is_unique_violation(error, Message, CLIENT_ID_UNIQUE):
+            return None  # resent at the same moment: the general path returns it
+        raise
     if row is None:
         return None
     message_id, seq, librarian_id, patron_token = row
@@ -573,7 +582,9 @@ def _append(conversation, *, sender, body, now, client_id="", author=None) -> Me
                 created_at=now,
             )
     except IntegrityError as error:
-        raise AlreadyStored("This message was already stored.") from error
+        if client_id and is_unique_violation(error, Message, CLIENT_ID_UNIQUE):
+            raise AlreadyStored("This message was already stored.") from error
+        raise
     message.conversation = conversation
     # No attachment yet (one created later in the transaction replaces this),
     # so building its payload needs no query.

@@ -39,6 +39,7 @@ from chat.services.files import (
     sniff_content_type,
 )
 from consortium import selectors as consortium_selectors
+from consortium.db import is_unique_violation
 from consortium.models import ConsortiumSettings, Library, Staff
 from consortium.services import DomainError
 
@@ -667,8 +668,10 @@ def _remind(ticket: Ticket, stage: str, recipients: list[str], now) -> bool:
                 recipients=", ".join(recipients),
                 created_at=now,
             )
-    except IntegrityError:
-        return False
+    except IntegrityError as error:
+        if is_unique_violation(error, TicketReminder, "ticket_reminder_once"):
+            return False
+        raise
     from chat import tasks
 
     transaction.on_commit(lambda: tasks.send_ticket_reminder.delay(reminder.pk))

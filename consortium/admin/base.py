@@ -7,7 +7,7 @@ from __future__ import annotations
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from consortium import scoping, services
@@ -136,7 +136,7 @@ class ScopedAdmin(ScopedPermissions, AuditlogHistoryAdminMixin, admin.ModelAdmin
             return None
         try:
             pk = self.model._meta.pk.to_python(unquote(object_id))
-        except Exception as exc:
+        except ValidationError as exc:
             raise Http404 from exc
         obj = self.get_queryset(request).filter(pk=pk).first()
         if obj is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -253,7 +253,7 @@ class VersionsMixin:
         way; anything else out of scope does not exist (404)."""
         try:
             pk = self.opts.pk.to_python(unquote(object_id))
-        except Exception as exc:
+        except ValidationError as exc:
             raise Http404 from exc
         obj = self.get_queryset(request).filter(pk=pk).first()
         if obj is not None:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium import selectors as core
+from consortium.db import is_unique_violation
 from consortium.models import ConsortiumSettings, Library, Queue, Staff
 from scheduling import selectors
 from scheduling.models import Alert, AlertEmail, Shift, ShiftEvent, SubstitutionRequest
@@ -110,8 +111,10 @@ def claim(kind: str, key: str, **links) -> Alert | None:
     try:
         with transaction.atomic():
             return Alert.objects.create(kind=kind, key=key[:120], **links)
-    except IntegrityError:
-        return None
+    except IntegrityError as error:
+        if is_unique_violation(error, Alert, "alert_once_per_stage"):
+            return None
+        raise
 
 
 def unclaimed(wanted: list[tuple]) -> list[tuple]:
