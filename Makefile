@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-.PHONY: install run test bench migrate seed lint clean
+.PHONY: install run test bench bench-lists migrate seed lint clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "AskTogether needs Python 3.11 or newer (found " + sys.version.split()[0] + ").")'
@@ -34,6 +34,11 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/chat_load.py
+
+# Every API list and admin changelist at 100,000 conversations and 1,000,000
+# messages (PostgreSQL; its own database, seeded once: --reseed to redo).
+bench-lists: install
+	$(BIN)/python bench/lists.py
 
 clean:
 	rm -rf var staticfiles .pytest_cache

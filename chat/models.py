@@ -183,8 +183,24 @@ class Conversation(ScopedModel):
         indexes = [
             models.Index(fields=["status", "requested_at"]),
             models.Index(fields=["librarian", "status"]),
-            # Statistics and the API's date filters read a period of them.
-            models.Index(fields=["requested_at"], name="conversation_requested_at"),
+            # The lists' order (newest first, then id), a page's ids read from
+            # the index alone, and the statistics' and date filters' periods.
+            models.Index(fields=["requested_at", "id"], name="conversation_requested"),
+            # The API's other orderings.
+            models.Index(fields=["accepted_at"], name="conversation_accepted_at"),
+            models.Index(fields=["ended_at"], name="conversation_ended_at"),
+            # What a coordinator reads (`chat.privacy`): their library's and
+            # their librarians' conversations, newest first, ids from the index.
+            models.Index(
+                fields=["library", "requested_at", "id"],
+                name="conversation_library",
+            ),
+            models.Index(
+                fields=["librarian", "requested_at", "id"],
+                name="conversation_answered",
+            ),
+            # Search (`question`, `patron_name`, `patron_email` icontains) has
+            # trigram GIN indexes on PostgreSQL, made by migration 0009.
         ]
 
     def __str__(self):
@@ -384,7 +400,14 @@ class Ticket(ScopedModel):
                 name="ticket_claimed_has_assignee",
             )
         ]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            # The lists' order, most urgent first. Search (`subject`, `email`)
+            # has trigram GIN indexes on PostgreSQL (migration 0009).
+            models.Index(fields=["due_at", "id"], name="ticket_due"),
+            # The conversations of a library's inbox (`chat.privacy`).
+            models.Index(fields=["library", "conversation"], name="ticket_inbox"),
+        ]
 
     def __str__(self):
         return f"Ticket #{self.conversation_id} ({self.get_status_display()})"

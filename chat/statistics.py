@@ -2,12 +2,12 @@
 period, how long patrons waited, how many chats were missed, how tickets were
 answered and how chats were resolved, by library, channel or time.
 
-`conversation_statistics` reads the few columns it needs of every
-conversation in the period in one query (plus one for library names when
-grouping by library) and counts in Python, so the number of queries does not
-grow with the number of rows or groups. Percentiles are computed here too:
-SQLite has no percentile function, and one per group in SQL would be a query
-per group.
+`conversation_statistics` has the database count: a `GROUP BY` query for
+the groups and one for the totals (plus one for library names when grouping
+by library), so neither the time spent in Python nor the number of queries
+grows with the number of rows. Medians and 90th percentiles are
+`PERCENTILE_CONT` on PostgreSQL and the same interpolation in a Python
+aggregate on SQLite (`consortium.sql`).
 
 Periods are whole days in the consortium's time zone (`settings.TIME_ZONE`);
 day, week, month and hour-of-week groups are local to that zone as well.
@@ -15,18 +15,50 @@ day, week, month and hour-of-week groups are local to that zone as well.
 
 from __future__ import annotations
 
-import math
 import zoneinfo
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import (
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    Greatest,
+    TruncDate,
+    TruncMonth,
+    TruncWeek,
+)
 from django.utils import timezone
 
 from chat.models import Conversation
 from consortium.models import Library
+from consortium.sql import Percentile, Seconds, aggregate_groups, percentile
+
+__all__ = [
+    "BY_CHOICES",
+    "PERIOD_CHOICES",
+    "Period",
+    "conversation_statistics",
+    "consortium_zone",
+    "local_midnight",
+    "month_period",
+    "named_period",
+    "percentile",
+]
 
 BY_CHOICES = (
     "library",
@@ -107,169 +139,180 @@ def named_period(name: str, *, today: date, zone: zoneinfo.ZoneInfo) -> Period:
     raise ValueError(f"Unknown period {name!r}.")
 
 
-# --- Figures of one group -------------------------------------------------------
+# --- Figures of one group, in SQL ---------------------------------------------
+
+CHAT = Q(channel=Channel.CHAT)
+PICKED_UP = Q(accepted_at__isnull=False)
+MISSED = Q(status=Conversation.Status.MISSED)
+TICKET_ANSWERED = Q(ticket__first_response_at__isnull=False)
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    """The `p`-th percentile (0-100) of sorted `values`, interpolating
-    linearly between the closest ranks (as numpy's default and a
-    spreadsheet's PERCENTILE.INC); None when there are none."""
-    if not values:
-        return None
-    rank = (len(values) - 1) * p / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return values[low] + (values[high] - values[low]) * (rank - low)
+def _only(condition: Q, value):
+    """`value` where `condition` holds, else NULL: what a percentile and a
+    maximum leave out."""
+    return Case(When(condition, then=value), output_field=FloatField())
+
+
+# Waits and durations are of live chats only: an SMS or email waits hours by
+# design and would drown the chat figures. Clock skew never makes one negative.
+WAIT = _only(CHAT & PICKED_UP, Greatest(Seconds("accepted_at", "requested_at"), 0.0))
+DURATION = _only(
+    CHAT & PICKED_UP & Q(ended_at__isnull=False),
+    Greatest(Seconds("ended_at", "accepted_at"), 0.0),
+)
+FIRST_RESPONSE_HOURS = _only(
+    TICKET_ANSWERED,
+    Greatest(Seconds("ticket__first_response_at", "ticket__created_at"), 0.0) / 3600.0,
+)
+
+
+# The per-choice counts: (name in the answer, field, choices).
+COUNTED = (
+    ("resolutions", "resolution", tuple(Resolution.values)),
+    ("channels", "channel", tuple(Channel.values)),
+    ("question_types", "question_type", tuple(QuestionType.values)),
+)
+
+
+def _aggregates() -> dict:
+    """What `_summary` reads, for one group or the totals."""
+    count = lambda condition: Count("pk", filter=condition)  # noqa: E731
+    aggregates = {
+        "asked": Count("pk"),
+        "answered": Count("accepted_at"),
+        "missed": count(MISSED),
+        "chats": count(CHAT),
+        "missed_chats": count(CHAT & MISSED),
+        "tickets": Count("ticket"),
+        "tickets_answered": Count("ticket", filter=TICKET_ANSWERED),
+        "wait_count": count(CHAT & PICKED_UP),
+        "wait_median": Percentile(WAIT, 50),
+        "wait_p90": Percentile(WAIT, 90),
+        "wait_max": Max(WAIT),
+        "duration_count": count(CHAT & PICKED_UP & Q(ended_at__isnull=False)),
+        "duration_median": Percentile(DURATION, 50),
+        "duration_p90": Percentile(DURATION, 90),
+        "first_response_median": Percentile(FIRST_RESPONSE_HOURS, 50),
+    }
+    for name, field_name, values in COUNTED:
+        for value in values:
+            aggregates[f"{name}:{value}"] = count(Q(**{field_name: value}))
+    return aggregates
 
 
 def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _seconds(start: datetime, end: datetime) -> float:
-    return max(0.0, (end - start).total_seconds())
-
-
-@dataclass
-class Tally:
-    """The running counts of one group (or of the totals)."""
-
-    asked: int = 0
-    answered: int = 0
-    missed: int = 0
-    chats: int = 0
-    missed_chats: int = 0
-    tickets: int = 0
-    tickets_answered: int = 0
-    waits: list[float] = field(default_factory=list)
-    durations: list[float] = field(default_factory=list)
-    first_responses: list[float] = field(default_factory=list)
-    channels: Counter = field(default_factory=Counter)
-    resolutions: Counter = field(default_factory=Counter)
-    question_types: Counter = field(default_factory=Counter)
-
-    def add(self, row) -> None:
-        """Count one conversation (a row of `COLUMNS`). Waits and durations
-        are of live chats only: an SMS or email waits hours by design and
-        would drown the chat figures."""
-        self.asked += 1
-        self.channels[row.channel] += 1
-        self.answered += row.accepted_at is not None
-        self.missed += row.status == Conversation.Status.MISSED
-        if row.channel == Channel.CHAT:
-            self.chats += 1
-            self.missed_chats += row.status == Conversation.Status.MISSED
-            if row.accepted_at is not None:
-                self.waits.append(_seconds(row.requested_at, row.accepted_at))
-                if row.ended_at is not None:
-                    self.durations.append(_seconds(row.accepted_at, row.ended_at))
-        if row.ticket__pk is not None:
-            self.tickets += 1
-            if row.ticket__first_response_at is not None:
-                self.tickets_answered += 1
-                self.first_responses.append(
-                    _seconds(row.ticket__created_at, row.ticket__first_response_at)
-                    / 3600
-                )
-        if row.resolution:
-            self.resolutions[row.resolution] += 1
-        if row.question_type:
-            self.question_types[row.question_type] += 1
-
-    def summary(self) -> dict:
-        """The figures the API answers with (see `StatisticsSerializer`)."""
-        waits, durations = sorted(self.waits), sorted(self.durations)
-        first_responses = sorted(self.first_responses)
-        return {
-            "asked": self.asked,
-            "answered": self.answered,
-            "missed": self.missed,
-            "missed_rate": round(self.missed_chats / self.chats, 4)
-            if self.chats
-            else None,
-            "tickets": self.tickets,
-            "tickets_answered": self.tickets_answered,
-            "wait_seconds": {
-                "count": len(waits),
-                "median": _rounded(percentile(waits, 50)),
-                "p90": _rounded(percentile(waits, 90)),
-                "max": _rounded(waits[-1] if waits else None),
-            },
-            "duration_seconds": {
-                "count": len(durations),
-                "median": _rounded(percentile(durations, 50)),
-                "p90": _rounded(percentile(durations, 90)),
-            },
-            "ticket_first_response_hours": {
-                "count": len(first_responses),
-                "median": _rounded(percentile(first_responses, 50), 2),
-            },
-            "resolutions": _counts(self.resolutions, Resolution),
-            "channels": _counts(self.channels, Channel),
-            "question_types": _counts(self.question_types, QuestionType),
-        }
-
-
-def _counts(counter: Counter, choices) -> dict[str, int]:
-    """Every choice of `choices`, counted (zero included, so a chart or a
-    spreadsheet always has the same columns)."""
-    return {value: counter[value] for value in choices.values}
+def _summary(row: dict | None) -> dict:
+    """The figures the API answers with (see `StatisticsSerializer`) from a
+    row of `_aggregates`; None is a group without conversations."""
+    if row is None:
+        row = {"asked": 0}
+    count = lambda name: row.get(name) or 0  # noqa: E731
+    chats = count("chats")
+    return {
+        "asked": count("asked"),
+        "answered": count("answered"),
+        "missed": count("missed"),
+        "missed_rate": round(count("missed_chats") / chats, 4) if chats else None,
+        "tickets": count("tickets"),
+        "tickets_answered": count("tickets_answered"),
+        "wait_seconds": {
+            "count": count("wait_count"),
+            "median": _rounded(row.get("wait_median")),
+            "p90": _rounded(row.get("wait_p90")),
+            "max": _rounded(row.get("wait_max")),
+        },
+        "duration_seconds": {
+            "count": count("duration_count"),
+            "median": _rounded(row.get("duration_median")),
+            "p90": _rounded(row.get("duration_p90")),
+        },
+        "ticket_first_response_hours": {
+            "count": count("tickets_answered"),
+            "median": _rounded(row.get("first_response_median"), 2),
+        },
+        # Every choice, zero included, so a chart or a spreadsheet always has
+        # the same columns.
+        **{
+            name: {value: count(f"{name}:{value}") for value in values}
+            for name, _field, values in COUNTED
+        },
+    }
 
 
 # --- Groups ---------------------------------------------------------------------
 
-# What is read of each conversation: one row each, in one query.
-COLUMNS = (
-    "requested_at",
-    "accepted_at",
-    "ended_at",
-    "channel",
-    "status",
-    "resolution",
-    "question_type",
-    "library_id",
-    "librarian_id",
-    "librarian__library_id",
-    "ticket__pk",
-    "ticket__created_at",
-    "ticket__first_response_at",
-    "ticket__assignee_id",
-    "ticket__assignee__library_id",
-)
+# The answering library's id; these two stand for the other groups.
+_HELPDESK_ID, _UNANSWERED_ID = -1, -2
 
 
-def _answering_key(row):
+def _answering_library():
     """Whose library answered: the chat's librarian's home library, or for a
     ticket nobody picked up live, the library of whoever replied first by
     email (replying claims the ticket). The help desk has no library."""
-    if row.librarian_id is not None:
-        library_id = row.librarian__library_id
-    elif row.ticket__first_response_at is not None and row.ticket__assignee_id:
-        library_id = row.ticket__assignee__library_id
-    else:
-        return UNANSWERED
-    return HELPDESK if library_id is None else library_id
+    return Case(
+        When(
+            librarian__isnull=False,
+            then=Coalesce("librarian__library_id", Value(_HELPDESK_ID)),
+        ),
+        When(
+            TICKET_ANSWERED & Q(ticket__assignee__isnull=False),
+            then=Coalesce("ticket__assignee__library_id", Value(_HELPDESK_ID)),
+        ),
+        default=Value(_UNANSWERED_ID),
+        output_field=IntegerField(),
+    )
+
+
+def _group_columns(by: str, zone: zoneinfo.ZoneInfo) -> dict:
+    """The SQL columns a group of `by` is keyed on; days, weeks, months and
+    hours are those of `zone`, DST included."""
+    if by == "library":
+        return {"g_library": F("library_id")}
+    if by == "answering_library":
+        return {"g_answering": _answering_library()}
+    if by == "channel":
+        return {"g_channel": F("channel")}
+    if by == "day":
+        return {"g_day": TruncDate("requested_at", tzinfo=zone)}
+    if by == "week":  # the Monday
+        return {
+            "g_week": TruncWeek("requested_at", tzinfo=zone, output_field=DateField())
+        }
+    if by == "month":
+        return {
+            "g_month": TruncMonth("requested_at", tzinfo=zone, output_field=DateField())
+        }
+    return {  # hour_of_week
+        "g_weekday": ExtractIsoWeekDay("requested_at", tzinfo=zone),
+        "g_hour": ExtractHour("requested_at", tzinfo=zone),
+    }
+
+
+def _key(by: str, row: dict):
+    """The group key of a row of `_group_columns` (a library's id for the
+    library groupings)."""
+    if by == "library":
+        return row["g_library"]
+    if by == "answering_library":
+        return {_HELPDESK_ID: HELPDESK, _UNANSWERED_ID: UNANSWERED}.get(
+            row["g_answering"], row["g_answering"]
+        )
+    if by == "channel":
+        return row["g_channel"]
+    if by == "day":
+        return row["g_day"].isoformat()
+    if by == "week":
+        return row["g_week"].isoformat()
+    if by == "month":
+        return f"{row['g_month'].year:04d}-{row['g_month'].month:02d}"
+    return f"{row['g_weekday'] - 1}-{row['g_hour']:02d}"
 
 
 def _week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def _key(by: str, row, zone: zoneinfo.ZoneInfo):
-    """The group of `row` (a library's id for the library groupings)."""
-    if by == "library":
-        return row.library_id
-    if by == "answering_library":
-        return _answering_key(row)
-    if by == "channel":
-        return row.channel
-    local = row.requested_at.astimezone(zone)
-    if by == "day":
-        return local.date().isoformat()
-    if by == "week":
-        return _week_of(local.date()).isoformat()
-    if by == "month":
-        return f"{local.year:04d}-{local.month:02d}"
-    return f"{local.weekday()}-{local.hour:02d}"  # hour_of_week
 
 
 def _day_label(day: date) -> str:
@@ -344,31 +387,30 @@ def conversation_statistics(
     - `library`: the library asked from; every library of `libraries` is
       listed, with zeros if it had no conversation;
     - `answering_library`: the answering librarian's home library (see
-      `_answering_key`), `helpdesk`, or `unanswered`;
+      `_answering_library`), `helpdesk`, or `unanswered`;
     - `channel`: chat, sms, email;
     - `day`, `week` (keyed by its Monday), `month`, `hour_of_week` (`0-09`
       is Monday 09:00-10:00), in the period's zone, every one listed.
 
-    Two queries at most, whatever the number of rows or groups. Returns
+    Counted by the database, whatever the number of rows or groups: the
+    groups and the totals (percentiles are of all the period's rows, so they
+    cannot be added up from the groups) in one statement on PostgreSQL, two
+    queries on SQLite (`consortium.sql.aggregate_groups`), plus one for the
+    libraries' names when grouping by library. Returns
     `{"totals": {...}, "groups": [{"key", "label", ...}]}`; the figures are
-    those of `Tally.summary`.
+    those of `_summary`.
     """
     if by not in BY_CHOICES:
         raise ValueError(f"Unknown grouping {by!r}.")
-    rows = (
-        conversations.filter(
-            requested_at__gte=period.start, requested_at__lt=period.end
-        )
-        .order_by()
-        .values_list(*COLUMNS, named=True)
+    rows = conversations.filter(
+        requested_at__gte=period.start, requested_at__lt=period.end
+    ).order_by()
+    grouped, totals = aggregate_groups(
+        rows, _group_columns(by, period.zone), _aggregates()
     )
-    totals, tallies = Tally(), {}
-    for row in rows.iterator(chunk_size=2000):
-        totals.add(row)
-        key = _key(by, row, period.zone)
-        tallies.setdefault(key, Tally()).add(row)
+    figures = {_key(by, row): row for row in grouped}
     groups = [
-        {"key": key, "label": label, **tallies.get(internal, Tally()).summary()}
-        for internal, key, label in _buckets(by, period, tallies.keys(), libraries)
+        {"key": key, "label": label, **_summary(figures.get(internal))}
+        for internal, key, label in _buckets(by, period, figures.keys(), libraries)
     ]
-    return {"totals": totals.summary(), "groups": groups}
+    return {"totals": _summary(totals), "groups": groups}

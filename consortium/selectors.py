@@ -4,6 +4,7 @@ calendar days in the queue's own time zone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -170,6 +171,85 @@ def library_status(library: Library, at: datetime | None = None) -> LibraryStatu
         online=library.active and any(s.online for s in statuses),
         queues=statuses,
     )
+
+
+def queues_online(queues: Iterable[Queue], at: datetime) -> set[int]:
+    """The ids of `queues` online at `at`, by the rules of `queue_is_online`
+    (`closed_all_day`, `term_on`, the posted hours, live monitors), in a
+    fixed number of queries whatever the number of queues: for lists of them. Each
+    queue's `library` should be loaded with it (`select_related`)."""
+    _require_aware(at)
+    queues = [
+        q for q in queues if q.active and (q.library_id is None or q.library.active)
+    ]
+    monitored = set(
+        fresh_monitors(at)
+        .filter(queue__in=[q.pk for q in queues])
+        .values_list("queue_id", flat=True)
+    )
+    queues = [q for q in queues if q.pk in monitored]
+    if not queues:
+        return set()
+    local = {q.pk: at.astimezone(q.zone) for q in queues}
+    first = min(moment.date() for moment in local.values())
+    last = max(moment.date() for moment in local.values())
+    libraries = {q.library_id for q in queues if q.library_id is not None}
+    holidays = list(Holiday.objects.overlapping(first, last))
+    closures = list(
+        Closure.objects.filter(library_id__in=libraries).overlapping(first, last)
+    )
+    terms = list(
+        Term.objects.overlapping(first, last)
+        .filter(Q(library__isnull=True) | Q(library_id__in=libraries))
+        .order_by("start_date", "pk")
+    )
+    hours: dict[tuple, list[tuple[int, int]]] = {}
+    for row in PostedHours.objects.filter(queue__in=[q.pk for q in queues]):
+        key = (row.queue_id, row.term_type, row.weekday)
+        hours.setdefault(key, []).append((row.opens, row.closes))
+
+    def covers(row, day):
+        return row.start_date <= day <= row.end_date
+
+    online = set()
+    for queue in queues:
+        moment = local[queue.pk]
+        day, minute = moment.date(), moment.hour * 60 + moment.minute
+        if any(covers(h, day) for h in holidays):
+            continue
+        if not queue.is_coop and any(
+            c.library_id == queue.library_id and covers(c, day) for c in closures
+        ):
+            continue
+        covering = [t for t in terms if covers(t, day)]
+        term = next(
+            (t for t in covering if t.library_id == queue.library_id), None
+        ) or next((t for t in covering if t.library_id is None), None)
+        term_type = term.term_type if term else DEFAULT_TERM_TYPE
+        intervals = hours.get((queue.pk, term_type, day.weekday()), [])
+        if any(opens <= minute < closes for opens, closes in intervals):
+            online.add(queue.pk)
+    return online
+
+
+def libraries_online(libraries: Iterable[Library], at: datetime) -> set[int]:
+    """The ids of `libraries` whose patrons can chat at `at` (as
+    `library_status(...).online`: active, and the local queue or one of the
+    co-op queues online), in a fixed number of queries: for lists of them."""
+    libraries = [library for library in libraries if library.active]
+    ids = [library.pk for library in libraries]
+    local = list(
+        Queue.objects.active().filter(library_id__in=ids).select_related("library")
+    )
+    memberships = list(
+        Library.coops.through.objects.filter(
+            library_id__in=ids, queue__active=True
+        ).select_related("queue")
+    )
+    online = queues_online(local + [m.queue for m in memberships], at)
+    return {q.library_id for q in local if q.pk in online} | {
+        m.library_id for m in memberships if m.queue_id in online
+    }
 
 
 def counted_closure_days(start: date, end: date) -> int:

@@ -294,7 +294,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
-        "rest_framework.filters.SearchFilter",
+        "consortium.api.filters.SearchFilter",
     ],
     "EXCEPTION_HANDLER": "consortium.api.base.exception_handler",
 }

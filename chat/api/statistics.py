@@ -293,12 +293,16 @@ class StatisticsViewSet(viewsets.GenericViewSet):
             by=params.validated_data["by"],
             libraries=libraries,
         )
-        data = {
-            "from": period.first,
-            "to": period.last,
-            "time_zone": period.zone.key,
-            "by": params.validated_data["by"],
-            "library": library.code if library else None,
-            **figures,
-        }
-        return Response(StatisticsSerializer(data).data)
+        # Already in the shape `StatisticsSerializer` documents (a test holds
+        # them equal): rendering up to 168 groups of 30 figures through it
+        # would cost more than counting them.
+        return Response(
+            {
+                "from": period.first.isoformat(),
+                "to": period.last.isoformat(),
+                "time_zone": period.zone.key,
+                "by": params.validated_data["by"],
+                "library": library.code if library else None,
+                **figures,
+            }
+        )

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import lookup_spawns_duplicates, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.text import smart_split, unescape_string_literal
 
 from consortium import scoping, services
 from consortium.models import Library
+from consortium.pagination import Paginator
+from consortium.sql import search_by_table, sorted_after_filtering
 
 ALL = frozenset({"view", "add", "change", "delete"})
 
@@ -74,7 +78,59 @@ class ReadOnlyMixin:
         return False
 
 
-class ScopedAdmin(ScopedPermissions, AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class ListsMixin:
+    """What every long changelist needs: a deep page reads its ids first
+    (`consortium.pagination`), pages of 50 rows (the cost of a page is mostly
+    rendering its cells), no second count of the whole table beside the
+    filtered rows ("Show all" instead), and searches that use each table's
+    indexes and sort what they find (`SearchChangeList`)."""
+
+    paginator = Paginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_changelist(self, request, **kwargs):
+        return SearchChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """Django's search (`icontains` on every search field, each word
+        somewhere), with each table searched on its own
+        (`consortium.sql.search_by_table`). Fields with Django's `^`, `=` or
+        `@` prefixes keep Django's own search."""
+        fields = [str(field) for field in self.get_search_fields(request)]
+        if not fields or not search_term or any(f[0] in "^=@" for f in fields):
+            return super().get_search_results(request, queryset, search_term)
+        terms = [
+            unescape_string_literal(bit)
+            if bit.startswith(('"', "'")) and bit[0] == bit[-1]
+            else bit
+            for bit in smart_split(search_term)
+        ]
+        lookups = [f"{field}__icontains" for field in fields]
+        duplicates = any(lookup_spawns_duplicates(self.opts, f) for f in lookups)
+        return search_by_table(queryset, lookups, terms), duplicates
+
+
+class SearchChangeList(ChangeList):
+    """A changelist whose search results are sorted once found
+    (`consortium.sql.sorted_after_filtering`): a rare word must not make the
+    database walk the whole list in its order."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return sorted_after_filtering(queryset) if self.query else queryset
+
+    def get_results(self, request):
+        super().get_results(request)
+        if not self.multi_page and isinstance(self.paginator, Paginator):
+            # Read like any other page (ids first, then rows), so a list
+            # makes the same queries on one page as on many.
+            self.result_list = self.paginator.page(1).object_list
+
+
+class ScopedAdmin(
+    ListsMixin, ScopedPermissions, AuditlogHistoryAdminMixin, admin.ModelAdmin
+):
     # Relations whose choices stay consortium-wide for coordinators (e.g. the
     # library a referral goes to).
     consortium_wide_fields: tuple[str, ...] = ()

@@ -22,14 +22,17 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from consortium import services
+from consortium.pagination import Paginator
 
 # --- Pagination ------------------------------------------------------------------------
 
 
 class Pagination(PageNumberPagination):
     """`?page=N&page_size=M`: 50 rows by default; a page size above 200 is
-    capped at 200 (not an error), as DRF does."""
+    capped at 200 (not an error), as DRF does. A deep page reads its ids
+    first (`consortium.pagination`), so it costs about what the first does."""
 
+    django_paginator_class = Paginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -211,7 +211,15 @@ class ScheduleChangeRequestAdmin(ScheduleChoices, ServiceAdmin):
         "requested_by",
         "created_at",
     )
-    list_select_related = ("library", "requested_by", "queue", "term")
+    # `summary` shows the weekly shift (its queue and term) and the proposal.
+    list_select_related = (
+        "library",
+        "requested_by",
+        "queue",
+        "term",
+        "slot__queue",
+        "slot__term",
+    )
     actions = ["approve_requests", "reject_requests", "withdraw_requests"]
     action_form = NoteActionForm
     add_fieldsets = (

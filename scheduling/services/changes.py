@@ -4,6 +4,7 @@ the change through `slot_save` / `slot_delete`, in the same transaction."""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,21 +53,30 @@ def _existing_slot(request: ScheduleChangeRequest) -> ShiftSlot:
     return slot
 
 
-def _proposed_slot(request: ScheduleChangeRequest) -> ShiftSlot:
+def _proposed_slot(
+    request: ScheduleChangeRequest, *, loaded: bool = False
+) -> ShiftSlot:
+    """The weekly shift as the request would leave it (not saved). With
+    `loaded`, the weekly shift read with the request is copied rather than
+    read again: for describing a list of requests, not for applying one."""
+    slot_field = ScheduleChangeRequest._meta.get_field("slot")
     if request.action == Action.ADD:
         slot = ShiftSlot(library=request.library)
+    elif loaded and request.slot_id and slot_field.is_cached(request):
+        slot = copy.copy(request.slot)
     else:
         slot = _existing_slot(request)
     for name in (*PROPOSAL, "assignee"):
-        value = getattr(
-            request, f"{name}_id" if name in ("queue", "term", "assignee") else name
-        )
-        if value not in (None, ""):
-            setattr(
-                slot,
-                f"{name}_id" if name in ("queue", "term", "assignee") else name,
-                value,
-            )
+        related = name in ("queue", "term", "assignee")
+        value = getattr(request, f"{name}_id" if related else name)
+        if value in (None, ""):
+            continue
+        if related and ScheduleChangeRequest._meta.get_field(name).is_cached(request):
+            # The row read with the request (a list's select_related): not
+            # read again for each request described.
+            setattr(slot, name, getattr(request, name))
+        else:
+            setattr(slot, f"{name}_id" if related else name, value)
     return slot
 
 
@@ -114,7 +124,7 @@ def describe_request(request: ScheduleChangeRequest) -> str:
     elif request.action != Action.ADD:
         return "The weekly shift no longer exists."
     if request.action != Action.REMOVE:
-        new = _proposed_slot(request)
+        new = _proposed_slot(request, loaded=True)
         parts.append(
             f"Proposed: {new.queue.code if new.queue_id else '?'} "
             f"{new.get_weekday_display() if new.weekday is not None else '?'} "
