@@ -28,6 +28,7 @@ FOREIGN_ORIGIN = 4403
 NO_SUCH_CHAT = 4404
 CHAT_FRAME_BYTES = 16 * 1024
 WAITING_DEBOUNCE_SECONDS = 0.25
+WAITING_VERSIONS_KEPT = 64
 ON_DUTY_DEBOUNCE_SECONDS = 1.0
 
 
@@ -48,6 +49,10 @@ def _origin_allowed(origin: str | None, library) -> bool:
     if parts.hostname and validate_host(parts.hostname, settings.ALLOWED_HOSTS):
         return True
     return origin.lower().rstrip("/") in library.allowed_origins()
+
+
+def _waiting_remove(conversation_id: int) -> str:
+    return json.dumps({"type": "waiting_remove", "conversation": conversation_id})
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -125,21 +130,27 @@ class _WaitingLists:
         self.board = board
         self.frames: dict[tuple, str] = {}  # encoded once per distinct list
 
-    def frame(self, staff) -> str:
-        rows = selectors.waiting_payload(staff, board=self.board)
-        key = tuple((row["id"], row["for_me"]) for row in rows)
+    def read(self, staff) -> tuple[str, dict[int, list]]:
+        """A desk's `waiting` frame and the pickup keys of the chats in it."""
+        chats = self.board.chats_for(staff)
+        key = tuple((c.pk, c.transfer_to_id == staff.pk) for c in chats)
         if key not in self.frames:
+            rows = [
+                {**self.board.row(c), "for_me": for_me}
+                for c, (_pk, for_me) in zip(chats, key, strict=True)
+            ]
             self.frames[key] = json.dumps({"type": "waiting", "chats": rows})
-        return self.frames[key]
+        return self.frames[key], {c.pk: selectors.pickup_key(c) for c in chats}
 
 
 async def _waiting_lists() -> _WaitingLists:
     return _WaitingLists(await db(selectors.waiting_board)())
 
 
-# Every change to the waiting chats makes every desk re-read its waiting list,
-# and the on-duty list is the same for every desk: read (and encode) them once
-# for all the desks of a process that ask at the same moment.
+# A desk reads its whole waiting list when it connects or changes its monitors
+# (then follows `desk.waiting_offer` and `desk.waiting_gone`), and the on-duty
+# list is the same for every desk: read (and encode) them once for all the
+# desks of a process that ask at the same moment.
 on_duty_frame = SharedRead(_on_duty_frame)
 waiting_lists = SharedRead(_waiting_lists)
 
@@ -312,7 +323,14 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
 
 class DeskConsumer(DirectDispatch, PresenceConsumer):
     """Presence, plus the waiting list, accepting and every chat of the
-    librarian. All desk sockets of one librarian share `staff.<id>`."""
+    librarian. All desk sockets of one librarian share `staff.<id>`.
+
+    The waiting list is read whole on connect and on monitor changes, then
+    kept by events about one chat each: `waiting_keys` are the chats this
+    desk shows (at most `WAITING_LIST_LENGTH`, in pickup order; `waiting_cut`
+    when more were left out, so that a removal reads the list again), and
+    `waiting_versions` the latest event applied per chat, because events of
+    one chat published by different processes may cross."""
 
     max_frame_bytes = CHAT_FRAME_BYTES
 
@@ -321,6 +339,10 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         if not hasattr(self, "staff"):
             return
         self.waiting_task = self.duty_task = None
+        self.waiting_keys: dict[int, list] = {}
+        self.waiting_cut = False
+        self.waiting_versions: dict[int, int] = {}
+        self.just_accepted: set[int] = set()
         await self.channel_layer.group_add(
             events.staff_group(self.staff.pk), self.channel_name
         )
@@ -398,9 +420,8 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
             return None
         return selectors.messages_payload(conversation, after, for_patron=False)
 
-    # On the one shared thread, not the pool: accepts arriving at a process
-    # are decided in the order they came (the race has one winner anyway).
-    @database_sync_to_async
+    # The conversation's row lock decides a race between desks: one wins.
+    @db
     def _do_accept(self, conversation_id: int):
         """(detail, None, None, published) or (None, code, message, [])."""
         try:
@@ -414,15 +435,21 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         conversation = Conversation.objects.select_related(
             "library", "queue", "librarian__library"
         ).get(pk=conversation.pk)
-        detail = selectors.detail_payload(conversation, self.staff)
+        detail = selectors.detail_payload(
+            conversation, self.staff, with_transfer_targets=False
+        )
         return detail, None, None, published
 
     async def _accept(self, conversation_id: int):
         detail, code, message, published = await self._do_accept(conversation_id)
         if detail is None:
             await self.send_error(message, code=code, conversation=conversation_id)
-            await self.send_waiting()
+            if code == "not_yours":
+                await self.send_waiting()  # the desk's list was out of date
             return
+        # The chat's `chat.changed` to this librarian follows: this socket
+        # has the detail already.
+        self.just_accepted.add(conversation_id)
         await self.send_json({"type": "accepted", "conversation": detail})
         await events.send_published(published)
 
@@ -471,7 +498,9 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         if since is None:
             since = asyncio.get_running_loop().time()
         lists = await waiting_lists.get(not_before=since)
-        await self.send(lists.frame(self.staff))
+        text, self.waiting_keys = lists.read(self.staff)
+        self.waiting_cut = len(self.waiting_keys) >= selectors.WAITING_LIST_LENGTH
+        await self.send(text)
 
     async def send_mine(self):
         chats = await db(selectors.mine_payload)(self.staff)
@@ -497,12 +526,61 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         if conversation.librarian_id != self.staff.pk:
             # Transferred away: the desk drops it.
             return {"id": conversation.pk, "status": "transferred", "mine": False}
-        return selectors.detail_payload(conversation, self.staff)
+        return selectors.detail_payload(
+            conversation, self.staff, with_transfer_targets=False
+        )
 
     # --- Group events -------------------------------------------------------------
 
+    def _newer(self, conversation_id: int, version: int) -> bool:
+        """Is this event of the chat newer than the last one applied? Its
+        version is 2 × the chat's `seq`, + 1 when the chat is gone: a pickup
+        or transfer appends a message, and of two events of the same `seq`,
+        gone wins. A few dozen chats are remembered: events cross within
+        moments."""
+        versions = self.waiting_versions
+        if version < versions.get(conversation_id, -1):
+            return False
+        versions.pop(conversation_id, None)
+        versions[conversation_id] = version  # the latest last
+        if len(versions) > WAITING_VERSIONS_KEPT:
+            del versions[next(iter(versions))]
+        return True
+
+    async def desk_waiting_offer(self, event):
+        """A waiting chat's row, for the desks of `event["staff"]`."""
+        conversation_id = event["conversation"]
+        if not self._newer(conversation_id, 2 * event["seq"]):
+            return
+        if self.staff.pk not in event["staff"]:
+            await self._drop_waiting(conversation_id)
+            return
+        keys, key = self.waiting_keys, event["key"]
+        if conversation_id not in keys and len(keys) >= selectors.WAITING_LIST_LENGTH:
+            self.waiting_cut = True
+            last = max(keys, key=keys.__getitem__)
+            if key > keys[last]:
+                return  # beyond the end of this desk's list
+            del keys[last]
+            await self.send(_waiting_remove(last))
+        keys[conversation_id] = key
+        for_me = event["transfer_to"] == self.staff.pk
+        await self.send(event["frame_for_me"] if for_me else event["frame"])
+
+    async def desk_waiting_gone(self, event):
+        conversation_id = event["conversation"]
+        if self._newer(conversation_id, 2 * event["seq"] + 1):
+            await self._drop_waiting(conversation_id)
+
+    async def _drop_waiting(self, conversation_id: int):
+        if self.waiting_keys.pop(conversation_id, None) is None:
+            return
+        await self.send(_waiting_remove(conversation_id))
+        if self.waiting_cut:
+            await self.desk_waiting({})  # chats left out of the list move up
+
     async def desk_waiting(self, event):
-        """Debounced: a burst of changes gives one re-read."""
+        """Read the whole list again; debounced: a burst gives one re-read."""
         if self.waiting_task and not self.waiting_task.done():
             return
         since = asyncio.get_running_loop().time()
@@ -562,8 +640,11 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         )
 
     async def chat_changed(self, event):
-        detail = await self._detail(event["conversation"])
+        conversation_id = event["conversation"]
+        if conversation_id in self.just_accepted:
+            self.just_accepted.discard(conversation_id)
+            return
+        detail = await self._detail(conversation_id)
         if detail is not None:
             await self.send_json({"type": "conversation", "conversation": detail})
         await self.send_mine()
-        await self.channel_layer.group_send(events.DESK, {"type": "desk.duty"})

@@ -3,8 +3,9 @@
 Groups on the channel layer:
   chat.<conversation id>   the patron's sockets of one chat (never notes)
   staff.<staff id>         every desk socket of one librarian
-  desk                     every desk socket: hints that waiting lists or the
-                           on-duty list changed (each desk re-reads its own)
+  desk                     every desk socket: one waiting chat offered (with
+                           its row and who may pick it up) or gone, and hints
+                           that the on-duty list changed
   waiting                  sockets of waiting patrons: positions changed
 
 Services publish with `publish_on_commit`, so nothing is pushed for a
@@ -145,9 +146,11 @@ def publish_message(message) -> None:
     transaction.on_commit(send)
 
 
-def publish_state(conversation) -> None:
+def publish_state(conversation, *, was_waiting: bool = True) -> None:
     """The conversation changed: the patron re-reads its state, the librarian
-    its chat, every desk its waiting list."""
+    its chat, the desks that list it as waiting add or drop it (unless it
+    was not waiting and is not now), and the on-duty list (who has how many
+    chats) is read again."""
     publish_on_commit(
         patron_group(conversation.pk),
         {"type": "chat.state", "conversation": conversation.pk},
@@ -158,12 +161,26 @@ def publish_state(conversation) -> None:
                 staff_group(staff_id),
                 {"type": "chat.changed", "conversation": conversation.pk},
             )
-    publish_waiting_changed()
+    if was_waiting or conversation.status == "waiting":
+        publish_waiting(conversation)
+    publish_on_commit(DESK, {"type": "desk.duty"})
 
 
-def publish_waiting_changed() -> None:
-    publish_on_commit(DESK, {"type": "desk.waiting"})
-    publish_on_commit(WAITING, {"type": "chat.position"})
+def publish_waiting(conversation) -> None:
+    """The chat's place on the waiting lists may have changed (it started,
+    was picked up, ended, was transferred, reached the co-op queues). After
+    commit its row is read once and offered to the desks that may pick it up
+    (`desk.waiting_offer`), or every desk drops it (`desk.waiting_gone`): no
+    desk re-reads its whole list. Waiting patrons re-read their position."""
+    conversation_id = conversation.pk
+
+    def send():
+        from chat.selectors import waiting_event  # selectors import this module
+
+        publish_now(DESK, waiting_event(conversation_id))
+        publish_now(WAITING, {"type": "chat.position"})
+
+    transaction.on_commit(send)
 
 
 def publish_alert(

@@ -3,6 +3,7 @@ widget and the desk read."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from django.conf import settings
@@ -241,27 +242,80 @@ class WaitingBoard:
     def row(self, c: Conversation) -> dict:
         """A chat's entry in the waiting list, less `for_me`."""
         if c.pk not in self._rows:
-            waited = (self.at - c.waiting_since).total_seconds()
-            self._rows[c.pk] = {
-                "id": c.pk,
-                "library": {"code": c.library.code, "name": c.library.name},
-                "queue": c.queue.code,
-                "question": c.question[:300],
-                "patron_name": c.patron_name,
-                "patron_status": c.get_patron_status_display(),
-                "resident": c.resident,
-                "requested_at": iso(c.requested_at),
-                "waiting_since": iso(c.waiting_since),
-                "at_risk": waited >= self.config.pickup_seconds,
-                "highlight": waited >= self.config.waiting_highlight_seconds,
-                "transfer": {
-                    "from": c.transferred_from.chat_name,
-                    "note": c.transfer_note,
-                }
-                if c.transferred_from_id
-                else None,
-            }
+            self._rows[c.pk] = waiting_row(c, self.at, self.config)
         return self._rows[c.pk]
+
+
+def waiting_row(c: Conversation, at: datetime, config: ConsortiumSettings) -> dict:
+    """A chat's entry in a desk's waiting list, less `for_me`."""
+    waited = (at - c.waiting_since).total_seconds()
+    return {
+        "id": c.pk,
+        "library": {"code": c.library.code, "name": c.library.name},
+        "queue": c.queue.code,
+        "question": c.question[:300],
+        "patron_name": c.patron_name,
+        "patron_status": c.get_patron_status_display(),
+        "resident": c.resident,
+        "requested_at": iso(c.requested_at),
+        "waiting_since": iso(c.waiting_since),
+        "at_risk": waited >= config.pickup_seconds,
+        "highlight": waited >= config.waiting_highlight_seconds,
+        "transfer": {
+            "from": c.transferred_from.chat_name,
+            "note": c.transfer_note,
+        }
+        if c.transferred_from_id
+        else None,
+    }
+
+
+def pickup_key(c: Conversation) -> list:
+    """Sorts waiting chats as `Conversation.objects.pickup_order()` does:
+    residents first, then the longest waiting."""
+    return [0 if c.resident else 1, c.requested_at.timestamp(), c.pk]
+
+
+def waiting_event(conversation_id: int, at: datetime | None = None) -> dict:
+    """What every desk is told when one chat's place on the waiting lists
+    may have changed, read once after commit: `desk.waiting_offer` with its
+    row, pre-encoded, and the librarians who may pick it up (`acceptable_by`
+    for each of them lists it); or `desk.waiting_gone`. `seq` orders the
+    events of one chat: the patron's question, every pickup and transfer
+    append a message."""
+    at = at or timezone.now()
+    c = (
+        Conversation.objects.waiting()
+        .select_related("library", "queue", "transferred_from__library")
+        .filter(pk=conversation_id)
+        .first()
+    )
+    if c is None:
+        seq = (
+            Conversation.objects.filter(pk=conversation_id)
+            .values_list("last_seq", flat=True)
+            .first()
+        )
+        return {
+            "type": "desk.waiting_gone",
+            "conversation": conversation_id,
+            "seq": seq or 0,
+        }
+    row = waiting_row(c, at, ConsortiumSettings.load())
+    return {
+        "type": "desk.waiting_offer",
+        "conversation": c.pk,
+        "seq": c.last_seq,
+        "staff": librarians_who_could_take(c, at),
+        "key": pickup_key(c),
+        "transfer_to": c.transfer_to_id,
+        "frame": json.dumps({"type": "waiting_add", "chat": {**row, "for_me": False}}),
+        "frame_for_me": json.dumps(
+            {"type": "waiting_add", "chat": {**row, "for_me": True}}
+        )
+        if c.transfer_to_id
+        else None,
+    }
 
 
 def waiting_board(at: datetime | None = None) -> WaitingBoard:
@@ -353,8 +407,28 @@ def can_view(staff: Staff, conversation: Conversation) -> bool:
     return False
 
 
-def detail_payload(conversation: Conversation, staff: Staff) -> dict:
-    """Everything the desk shows of one chat, with the side pane (SPEC L4)."""
+def transfer_targets(staff: Staff, now: datetime) -> dict:
+    """Online librarians other than `staff`, and open queues someone monitors."""
+    online = consortium_selectors.fresh_monitors(now).exclude(staff=staff)
+    librarians = {}
+    for m in online.select_related("staff__library"):
+        librarians.setdefault(m.staff_id, {"id": m.staff_id, "name": m.staff.chat_name})
+    queue_ids = set(online.values_list("queue_id", flat=True))
+    queues = [
+        {"id": q.pk, "code": q.code, "name": q.name}
+        for q in Queue.objects.filter(pk__in=queue_ids, active=True).order_by("code")
+        if consortium_selectors.queue_is_open(q, now)
+    ]
+    return {"librarians": list(librarians.values()), "queues": queues}
+
+
+def detail_payload(
+    conversation: Conversation, staff: Staff, *, with_transfer_targets: bool = True
+) -> dict:
+    """Everything the desk shows of one chat, with the side pane (SPEC L4).
+    The socket's frames leave out the transfer targets (who is online, which
+    queues are open: dozens of rows in a co-op, stale in a minute); the desk
+    reads them over HTTP when the transfer form opens."""
     library = conversation.library
     now = timezone.now()
     prior = []
@@ -371,18 +445,8 @@ def detail_payload(conversation: Conversation, staff: Staff) -> dict:
             .exclude(pk=conversation.pk)
             .order_by("-requested_at")[:10]
         ]
-    online = consortium_selectors.fresh_monitors(now).exclude(staff=staff)
-    librarians = {}
-    for m in online.select_related("staff__library"):
-        librarians.setdefault(m.staff_id, {"id": m.staff_id, "name": m.staff.chat_name})
-    queue_ids = set(online.values_list("queue_id", flat=True))
-    queues = [
-        {"id": q.pk, "code": q.code, "name": q.name}
-        for q in Queue.objects.filter(pk__in=queue_ids, active=True).order_by("code")
-        if consortium_selectors.queue_is_open(q, now)
-    ]
     site = settings.SITE_URL.rstrip("/")
-    return {
+    payload = {
         "id": conversation.pk,
         "status": conversation.status,
         "library": {
@@ -428,7 +492,9 @@ def detail_payload(conversation: Conversation, staff: Staff) -> dict:
         if conversation.wrapped_up_at
         else None,
         "prior": prior,
-        "transfer_targets": {"librarians": list(librarians.values()), "queues": queues},
         "non_resident": not conversation.resident,
         "is_coop": staff.library_id != library.pk,
     }
+    if with_transfer_targets:
+        payload["transfer_targets"] = transfer_targets(staff, now)
+    return payload

@@ -173,7 +173,7 @@ def conversation_start(
     if has_coops and coop_at > now:
         timers.schedule(conversation, ChatTimer.Kind.FALLBACK, coop_at)
     timers.schedule_waiting(conversation, config, now)
-    events.publish_waiting_changed()
+    events.publish_waiting(conversation)
     return conversation
 
 

@@ -26,10 +26,26 @@ WAITING_KINDS = (Kind.FALLBACK, Kind.MISSED_RISK, Kind.WAITING_LONG)
 
 
 def schedule(conversation: Conversation, kind: str, due_at: datetime) -> None:
-    ChatTimer.objects.update_or_create(
-        conversation=conversation,
-        kind=kind,
-        defaults={"due_at": due_at, "fired_at": None, "alerted_for": None},
+    schedule_many(conversation, {kind: due_at})
+
+
+def schedule_many(conversation: Conversation, due: dict[str, datetime]) -> None:
+    """Arm (or re-arm) timers of `conversation`, kind -> instant, in one
+    INSERT … ON CONFLICT statement (accepting a chat arms three or four)."""
+    ChatTimer.objects.bulk_create(
+        [
+            ChatTimer(
+                conversation=conversation,
+                kind=kind,
+                due_at=due_at,
+                fired_at=None,
+                alerted_for=None,
+            )
+            for kind, due_at in due.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["conversation", "kind"],
+        update_fields=["due_at", "fired_at", "alerted_for"],
     )
 
 
@@ -39,37 +55,30 @@ def cancel(conversation: Conversation) -> None:
 
 def schedule_waiting(conversation, config: ConsortiumSettings, now) -> None:
     since = conversation.waiting_since
-    schedule(
-        conversation, Kind.MISSED_RISK, since + timedelta(seconds=config.pickup_seconds)
-    )
-    schedule(
+    schedule_many(
         conversation,
-        Kind.WAITING_LONG,
-        since + timedelta(seconds=config.waiting_highlight_seconds),
+        {
+            Kind.MISSED_RISK: since + timedelta(seconds=config.pickup_seconds),
+            Kind.WAITING_LONG: since
+            + timedelta(seconds=config.waiting_highlight_seconds),
+        },
     )
 
 
 def schedule_active(conversation, config: ConsortiumSettings, now, librarian) -> None:
     ChatTimer.objects.filter(conversation=conversation, kind__in=WAITING_KINDS).delete()
-    schedule(
-        conversation,
-        Kind.LONG_CHAT,
-        conversation.accepted_at + timedelta(minutes=config.long_chat_minutes),
-    )
-    schedule(
-        conversation,
-        Kind.LIBRARIAN_SILENT,
-        now + timedelta(seconds=config.librarian_silence_seconds),
-    )
-    schedule(
-        conversation,
-        Kind.PATRON_IDLE,
-        max(conversation.last_patron_at or now, now)
+    due = {
+        Kind.LONG_CHAT: conversation.accepted_at
+        + timedelta(minutes=config.long_chat_minutes),
+        Kind.LIBRARIAN_SILENT: now
+        + timedelta(seconds=config.librarian_silence_seconds),
+        Kind.PATRON_IDLE: max(conversation.last_patron_at or now, now)
         + timedelta(minutes=config.patron_idle_minutes),
-    )
+    }
     closes = _service_closes_at(conversation, librarian, now)
     if closes:
-        schedule(conversation, Kind.SHIFT_END, closes)
+        due[Kind.SHIFT_END] = closes
+    schedule_many(conversation, due)
 
 
 def _service_closes_at(conversation, librarian, now):
@@ -103,13 +112,13 @@ def _rearm(timer: ChatTimer, due_at: datetime, alerted_for=None) -> None:
 
 def _fallback(timer, conversation, config, now):
     if conversation.status == Conversation.Status.WAITING:
-        events.publish_waiting_changed()
+        events.publish_waiting(conversation)
 
 
 def _missed_risk(timer, conversation, config, now):
     if conversation.status != Conversation.Status.WAITING:
         return
-    events.publish_waiting_changed()
+    events.publish_waiting(conversation)
     events.publish_alert(
         selectors.librarians_who_could_take(conversation, now),
         kind="missed_risk",
@@ -122,7 +131,7 @@ def _missed_risk(timer, conversation, config, now):
 def _waiting_long(timer, conversation, config, now):
     if conversation.status != Conversation.Status.WAITING:
         return
-    events.publish_waiting_changed()
+    events.publish_waiting(conversation)
     minutes = config.waiting_highlight_seconds // 60
     events.publish_alert(
         selectors.librarians_who_could_take(conversation, now, include_busy=True),

@@ -129,7 +129,7 @@ def conversation_wrap_up(
             due_at=_end_of_day(conversation.library, followup_due),
             now=now,
         )
-    events.publish_state(conversation)
+    events.publish_state(conversation, was_waiting=False)
     return conversation
 
 

@@ -37,6 +37,9 @@
   var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
 
   var statusLine = $("#connection");
+  // Its own line: a reconnect rewrites the connection line, and a librarian back
+  // from a break must still read why they are no longer monitoring.
+  var awayNotice = $("#away-notice");
   if (!statusLine) return;  // interns: nothing live on this page
   var waitingList = $("#waiting");
   var waitingEmpty = $("#waiting-empty");
@@ -379,8 +382,9 @@
     monitored.forEach(function (b) {
       send({type: "unmonitor", queue: Number(b.dataset.queue)});
     });
-    statusLine.textContent = "You were away for " + (IDLE_AWAY_MS / 60000) +
+    awayNotice.textContent = "You were away for " + (IDLE_AWAY_MS / 60000) +
       " minutes, so you stopped monitoring. Press Monitor to take chats again.";
+    awayNotice.hidden = false;
     return true;
   }
 
@@ -392,6 +396,8 @@
     switch (frame.type) {
       case "monitoring": showMonitoring(frame.queues || []); break;
       case "waiting": showWaiting(frame.chats || []); break;
+      case "waiting_add": addWaiting(frame.chat); break;
+      case "waiting_remove": removeWaiting(frame.conversation); break;
       case "mine": showMine(frame.chats || []); break;
       case "accepted": onAccepted(frame.conversation); break;
       case "messages": onMessages(frame.conversation, frame.messages || []); break;
@@ -426,6 +432,7 @@
         statusLine.textContent = "Not connected yet; try again in a moment.";
         return;
       }
+      if (!on) awayNotice.hidden = true;
       b.setAttribute("aria-busy", "true");
     });
   });
@@ -515,6 +522,50 @@
     });
   }
 
+  // One waiting chat's row, created or refreshed; true if the chat is new.
+  function putWaiting(c) {
+    var fresh = !seenWaiting.has(c.id);
+    seenWaiting.add(c.id);
+    var row = waitingRows.get(c.id);
+    if (!row || row.taken) {
+      if (row) row.li.remove();
+      row = {li: buildWaitingRow(c.id)};
+      waitingRows.set(c.id, row);
+    }
+    row.chat = c;
+    var since = Date.parse(c.waiting_since || c.requested_at);
+    row.since = isNaN(since) ? Date.now() : since;
+    fillWaitingRow(row);
+    return {row: row, fresh: fresh};
+  }
+
+  function dropWaitingRow(id) {
+    var row = waitingRows.get(id);
+    if (!row || row.taken) return;
+    if (row.li.contains(document.activeElement)) $("#waiting-heading").focus();
+    row.li.remove();
+    waitingRows.delete(id);
+  }
+
+  function waitingChanged(fresh) {
+    // Alerts about waiting chats go away with the chat.
+    $$(".alert[data-waiting]", alertsBox).forEach(function (node) {
+      var cid = Number(node.dataset.conversation);
+      if (!waitingIds.has(cid) && seenWaiting.has(cid)) node.remove();
+    });
+    tickWaiting();
+    updateWaitingCount();
+    if (fresh) beep(false);
+  }
+
+  // Pickup order, as the server sorts: residents first, then longest waiting.
+  function pickupBefore(a, b) {
+    if (!!a.resident !== !!b.resident) return !!a.resident;
+    var ta = Date.parse(a.requested_at), tb = Date.parse(b.requested_at);
+    if (ta !== tb) return ta < tb;
+    return a.id < b.id;
+  }
+
   function showWaiting(list) {
     var fresh = false;
     var ids = new Set();
@@ -522,38 +573,41 @@
     list.forEach(function (c) {
       if (typeof c.id !== "number") return;
       ids.add(c.id);
-      if (!seenWaiting.has(c.id)) { seenWaiting.add(c.id); fresh = true; }
-      var row = waitingRows.get(c.id);
-      if (!row || row.taken) {
-        if (row) row.li.remove();
-        row = {li: buildWaitingRow(c.id)};
-        waitingRows.set(c.id, row);
-      }
-      row.chat = c;
-      var since = Date.parse(c.waiting_since || c.requested_at);
-      row.since = isNaN(since) ? Date.now() : since;
-      fillWaitingRow(row);
+      var put = putWaiting(c);
+      fresh = fresh || put.fresh;
       // Keep pickup order without moving rows needlessly (moving loses focus).
       var expected = previous ? previous.nextSibling : waitingList.firstChild;
-      if (expected !== row.li) waitingList.insertBefore(row.li, expected);
-      previous = row.li;
+      if (expected !== put.row.li) waitingList.insertBefore(put.row.li, expected);
+      previous = put.row.li;
     });
-    waitingRows.forEach(function (row, id) {
-      if (!ids.has(id) && !row.taken) {
-        if (row.li.contains(document.activeElement)) $("#waiting-heading").focus();
-        row.li.remove();
-        waitingRows.delete(id);
-      }
-    });
+    waitingRows.forEach(function (row, id) { if (!ids.has(id)) dropWaitingRow(id); });
     waitingIds = ids;
-    // Alerts about waiting chats go away with the chat.
-    $$(".alert[data-waiting]", alertsBox).forEach(function (node) {
-      var cid = Number(node.dataset.conversation);
-      if (!ids.has(cid) && seenWaiting.has(cid)) node.remove();
+    waitingChanged(fresh);
+  }
+
+  // The server's `waiting_add`: one chat offered to this desk (new, or its
+  // row changed); it goes in its place in pickup order.
+  function addWaiting(c) {
+    if (!c || typeof c.id !== "number" || chats.has(c.id)) return;
+    var put = putWaiting(c);
+    var before = null;
+    waitingRows.forEach(function (other, id) {
+      if (id === c.id || other.taken || !other.chat) return;
+      if (pickupBefore(c, other.chat) && (!before || pickupBefore(other.chat, before.chat))) before = other;
     });
-    tickWaiting();
-    updateWaitingCount();
-    if (fresh && list.length) beep(false);
+    var at = before ? before.li : null;
+    // Moving a row that is in place would lose its focus.
+    if (!put.row.li.isConnected || put.row.li.nextSibling !== at) waitingList.insertBefore(put.row.li, at);
+    waitingIds.add(c.id);
+    waitingChanged(put.fresh);
+  }
+
+  // The server's `waiting_remove`: picked up, ended or no longer offered here.
+  function removeWaiting(id) {
+    if (typeof id !== "number") return;
+    dropWaitingRow(id);
+    waitingIds.delete(id);
+    waitingChanged(false);
   }
 
   function updateWaitingCount() {
@@ -1779,14 +1833,18 @@
 
   function fillTransferTargets(chat) {
     var form = chat.transferForm;
-    var targets = (chat.detail && chat.detail.transfer_targets) || {};
+    // The socket's details leave the targets out: they come over HTTP when
+    // the form opens.
+    var targets = chat.detail && chat.detail.transfer_targets;
+    var loading = !targets;
+    targets = targets || {};
     // Option text is the librarian's name alone (tests pick by label).
     var people = (targets.librarians || []).map(function (p) { return [p.id, p.name]; });
     var queues = (targets.queues || []).map(function (q) { return [q.id, q.name + " (" + q.code + ")"]; });
     [[form.elements.to_librarian, people, "No other librarian is online"],
      [form.elements.to_queue, queues, "No queue is online"]].forEach(function (item) {
       var select = item[0], keep = select.value;
-      fillSelect(select, item[1], item[1].length ? "Choose…" : item[2]);
+      fillSelect(select, item[1], item[1].length ? "Choose…" : loading ? "Loading…" : item[2]);
       if (keep) select.value = keep;
       if (select.selectedIndex < 0) select.value = "";
     });
