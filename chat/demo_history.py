@@ -31,17 +31,8 @@ from django.utils import timezone
 from chat.models import Conversation, Message, Ticket
 from chat.services.tickets import reply_domain
 from chat.texts import system_text
-from consortium.models import (
-    Closure,
-    ConsortiumSettings,
-    Holiday,
-    Library,
-    PostedHours,
-    Queue,
-    Staff,
-    Term,
-    TermType,
-)
+from consortium import selectors as consortium_selectors
+from consortium.models import ConsortiumSettings, Library, Queue, Staff
 
 SEED = 20261124
 DAYS = 60
@@ -549,42 +540,6 @@ FOLLOWUP_REPLY = "Following up on your chat question: {answer}"
 # --- Hours -------------------------------------------------------------------------
 
 
-class Calendar:
-    """Posted hours, terms, holidays and closures, read once (the selectors
-    would ask the database for every day)."""
-
-    def __init__(self):
-        self.terms = list(Term.objects.all())
-        self.holidays = list(Holiday.objects.values_list("start_date", "end_date"))
-        self.closures: dict[int, list] = {}
-        for library_id, start, end in Closure.objects.values_list(
-            "library_id", "start_date", "end_date"
-        ):
-            self.closures.setdefault(library_id, []).append((start, end))
-        self.hours: dict[tuple, list[tuple[int, int]]] = {}
-        for row in PostedHours.objects.order_by("opens"):
-            key = (row.queue_id, row.term_type, row.weekday)
-            self.hours.setdefault(key, []).append((row.opens, row.closes))
-
-    def holiday(self, day) -> bool:
-        return any(start <= day <= end for start, end in self.holidays)
-
-    def term_type(self, library_id, day) -> str:
-        covering = [t for t in self.terms if t.start_date <= day <= t.end_date]
-        own = [t for t in covering if t.library_id == library_id]
-        shared = [t for t in covering if t.library_id is None]
-        term = (own or shared or [None])[0]
-        return term.term_type if term else TermType.SEMESTER
-
-    def open_intervals(self, library, queue, day) -> list[tuple[int, int]]:
-        if self.holiday(day) or any(
-            start <= day <= end for start, end in self.closures.get(library.pk, [])
-        ):
-            return []
-        key = (queue.pk, self.term_type(library.pk, day), day.weekday())
-        return self.hours.get(key, [])
-
-
 def _closed_intervals(intervals, start, end) -> list[tuple[int, int]]:
     """The minutes of [start, end) outside `intervals`."""
     gaps, at = [], start
@@ -640,13 +595,18 @@ class Planned:
 class History:
     def __init__(self, *, now, days, rng):
         self.now, self.days, self.rng = now, days, rng
-        self.calendar = Calendar()
+        local = list(Queue.objects.local().active().order_by("code"))
+        self.calendar = consortium_selectors.HoursCalendar(
+            local,
+            (now - timedelta(days=days + 2)).date(),
+            (now + timedelta(days=2)).date(),
+        )
         self.config = ConsortiumSettings.load()
         self.libraries = list(
             Library.objects.active().prefetch_related("coops").order_by("code")
         )
         self.queues = {}
-        for queue in Queue.objects.local().active().order_by("code"):
+        for queue in local:
             self.queues.setdefault(queue.library_id, queue)
         self.staff: dict[int, list[Staff]] = {}
         chat_staff = Staff.objects.filter(
@@ -744,7 +704,7 @@ class History:
                 day = today - timedelta(days=back)
                 if self.calendar.holiday(day):
                     continue
-                intervals = self.calendar.open_intervals(library, queue, day)
+                intervals = self.calendar.open_intervals(queue, day)
                 open_hours = sum(b - a for a, b in intervals) / 60
                 for _ in range(
                     _poisson(rng, weight * CHATS_PER_OPEN_HOUR * open_hours)

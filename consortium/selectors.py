@@ -173,6 +173,55 @@ def library_status(library: Library, at: datetime | None = None) -> LibraryStatu
     )
 
 
+class HoursCalendar:
+    """Holidays, closures, terms and posted hours of `queues` from `first` to
+    `last`, read once (four queries), by the rules `closed_all_day`,
+    `term_on` and `open_intervals` apply one day at a time: for lists of
+    queues and runs of days."""
+
+    def __init__(self, queues: Iterable[Queue], first: date, last: date):
+        queue_ids = [q.pk for q in queues]
+        libraries = {q.library_id for q in queues if q.library_id is not None}
+        self.holidays = list(Holiday.objects.overlapping(first, last))
+        self.closures: dict[int, list[Closure]] = {}
+        for closure in Closure.objects.filter(library_id__in=libraries).overlapping(
+            first, last
+        ):
+            self.closures.setdefault(closure.library_id, []).append(closure)
+        self.terms = list(
+            Term.objects.overlapping(first, last)
+            .filter(Q(library__isnull=True) | Q(library_id__in=libraries))
+            .order_by("start_date", "pk")
+        )
+        self.hours: dict[tuple, list[tuple[int, int]]] = {}
+        for row in PostedHours.objects.filter(queue__in=queue_ids).order_by("opens"):
+            key = (row.queue_id, row.term_type, row.weekday)
+            self.hours.setdefault(key, []).append((row.opens, row.closes))
+
+    def holiday(self, day: date) -> bool:
+        return any(h.start_date <= day <= h.end_date for h in self.holidays)
+
+    def term_type(self, library_id: int | None, day: date) -> str:
+        covering = [t for t in self.terms if t.start_date <= day <= t.end_date]
+        term = next((t for t in covering if t.library_id == library_id), None) or next(
+            (t for t in covering if t.library_id is None), None
+        )
+        return term.term_type if term else DEFAULT_TERM_TYPE
+
+    def open_intervals(self, queue: Queue, day: date) -> list[tuple[int, int]]:
+        """(opens, closes) minute pairs posted for `day`, empty when closed all
+        day (an active queue of an active library: the caller checks that)."""
+        if self.holiday(day):
+            return []
+        if not queue.is_coop and any(
+            c.start_date <= day <= c.end_date
+            for c in self.closures.get(queue.library_id, [])
+        ):
+            return []
+        key = (queue.pk, self.term_type(queue.library_id, day), day.weekday())
+        return self.hours.get(key, [])
+
+
 def queues_online(queues: Iterable[Queue], at: datetime) -> set[int]:
     """The ids of `queues` online at `at`, by the rules of `queue_is_online`
     (`closed_all_day`, `term_on`, the posted hours, live monitors), in a
@@ -191,43 +240,16 @@ def queues_online(queues: Iterable[Queue], at: datetime) -> set[int]:
     if not queues:
         return set()
     local = {q.pk: at.astimezone(q.zone) for q in queues}
-    first = min(moment.date() for moment in local.values())
-    last = max(moment.date() for moment in local.values())
-    libraries = {q.library_id for q in queues if q.library_id is not None}
-    holidays = list(Holiday.objects.overlapping(first, last))
-    closures = list(
-        Closure.objects.filter(library_id__in=libraries).overlapping(first, last)
-    )
-    terms = list(
-        Term.objects.overlapping(first, last)
-        .filter(Q(library__isnull=True) | Q(library_id__in=libraries))
-        .order_by("start_date", "pk")
-    )
-    hours: dict[tuple, list[tuple[int, int]]] = {}
-    for row in PostedHours.objects.filter(queue__in=[q.pk for q in queues]):
-        key = (row.queue_id, row.term_type, row.weekday)
-        hours.setdefault(key, []).append((row.opens, row.closes))
-
-    def covers(row, day):
-        return row.start_date <= day <= row.end_date
-
+    days = [moment.date() for moment in local.values()]
+    calendar = HoursCalendar(queues, min(days), max(days))
     online = set()
     for queue in queues:
         moment = local[queue.pk]
-        day, minute = moment.date(), moment.hour * 60 + moment.minute
-        if any(covers(h, day) for h in holidays):
-            continue
-        if not queue.is_coop and any(
-            c.library_id == queue.library_id and covers(c, day) for c in closures
+        minute = moment.hour * 60 + moment.minute
+        if any(
+            opens <= minute < closes
+            for opens, closes in calendar.open_intervals(queue, moment.date())
         ):
-            continue
-        covering = [t for t in terms if covers(t, day)]
-        term = next(
-            (t for t in covering if t.library_id == queue.library_id), None
-        ) or next((t for t in covering if t.library_id is None), None)
-        term_type = term.term_type if term else DEFAULT_TERM_TYPE
-        intervals = hours.get((queue.pk, term_type, day.weekday()), [])
-        if any(opens <= minute < closes for opens, closes in intervals):
             online.add(queue.pk)
     return online
 
