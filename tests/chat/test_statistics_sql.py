@@ -5,7 +5,7 @@ gives the same figures on both databases, and the answer is the shape its
 serializer documents."""
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,6 +13,8 @@ from chat import statistics
 from chat.api.statistics import StatisticsSerializer
 from chat.models import Conversation, Ticket
 from tests.api_helpers import client_for
+from tests.chat.test_statistics_api import conversation as chat
+from tests.chat.test_statistics_api import utc
 from tests.consortium.factories import (
     HelpdeskFactory,
     LibraryFactory,
@@ -25,30 +27,11 @@ pytestmark = pytest.mark.django_db
 C = Conversation
 
 
-def utc(*args):
-    return datetime(*args, tzinfo=UTC)
-
-
 @pytest.fixture
 def library(db):
     library = LibraryFactory(code="alib", name="Library A")
     QueueFactory(library=library)
     return library
-
-
-def chat(library, at, *, librarian=None, wait=None, duration=None, **fields):
-    accepted = at + timedelta(seconds=wait) if wait is not None else None
-    return C.objects.create(
-        library=library,
-        queue=library.queues.get(),
-        question="Where are the books?",
-        requested_at=at,
-        waiting_since=at,
-        librarian=librarian,
-        accepted_at=accepted,
-        ended_at=accepted + timedelta(seconds=duration) if duration else None,
-        **{"channel": C.Channel.CHAT, "status": C.Status.ENDED, **fields},
-    )
 
 
 @pytest.fixture
