@@ -293,20 +293,6 @@ def _libraries_and_staff() -> None:
     Staff.objects.bulk_create(staff)
 
 
-# How busy each library is: the demo's nine are the big ones (six times their
-# demo weight), the bench's 51 weigh 1 each; about half the questions are
-# theirs.
-DEMO_WEIGHTS = {
-    "sprc": 1.2,
-    "gcsu": 1.4,
-    "phcc": 0.9,
-    "ocpl": 1.5,
-    "mlpl": 0.9,
-    "pbpl": 1.0,
-    "shs": 0.5,
-    "ems": 0.4,
-    "atlaw": 0.6,
-}
 SLOTS = 1000
 
 QUESTIONS = [
@@ -371,6 +357,7 @@ def _bench_tables(cursor) -> None:
     """Temporary tables the bulk inserts join: each library with its local
     queue, its chat staff and the other staff, and 1,000 slots shared out by
     weight (a uniform random slot picks a library by weight)."""
+    from chat.demo_history import WEIGHTS
     from consortium.models import Library, Queue, Staff
 
     libraries = []
@@ -385,7 +372,10 @@ def _bench_tables(cursor) -> None:
         )
         if queue is None or not chat:
             continue
-        weight = 6 * DEMO_WEIGHTS[library.code] if library.code in DEMO_WEIGHTS else 1
+        # The demo's nine are the big ones (six times their weight in the demo
+        # history), the bench's 51 weigh 1 each: about half the questions are
+        # theirs.
+        weight = 6 * WEIGHTS[library.code] if library.code in WEIGHTS else 1
         libraries.append((library.pk, queue.pk, chat, weight))
     cursor.execute(
         "CREATE TEMP TABLE bench_lib (idx int PRIMARY KEY, library_id bigint, "
