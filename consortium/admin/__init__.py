@@ -48,8 +48,27 @@ def embed_snippet(library: Library) -> str:
     )
 
 
+class OnlineOnPage:
+    """Who is online, read for a whole changelist page at once
+    (`online_on_page(objects, at)` gives the ids online); a row shown
+    elsewhere (its change form) reads its own."""
+
+    online_on_page = None
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        online = self.online_on_page(changelist.result_list, timezone.now())
+        for obj in changelist.result_list:
+            obj.chat_online = obj.pk in online
+        return changelist
+
+    def online(self, obj, read_one) -> bool:
+        online = getattr(obj, "chat_online", None)
+        return read_one() if online is None else online
+
+
 @admin.register(Library)
-class LibraryAdmin(ScopedAdmin):
+class LibraryAdmin(OnlineOnPage, ScopedAdmin):
     coordinator_can = frozenset({"view", "change"})
     coordinator_readonly_fields = ("name", "code", "library_type", "coops", "active")
     list_display = ("name", "code", "library_type", "timezone", "active", "status")
@@ -83,21 +102,13 @@ class LibraryAdmin(ScopedAdmin):
         ("Embed code", {"fields": ("embed_code", "public_pages")}),
     )
 
-    def get_changelist_instance(self, request):
-        """The list's statuses, read for the whole page at once."""
-        changelist = super().get_changelist_instance(request)
-        online = selectors.libraries_online(changelist.result_list, timezone.now())
-        for library in changelist.result_list:
-            library.chat_online = library.pk in online
-        return changelist
+    online_on_page = staticmethod(selectors.libraries_online)
 
     @admin.display(description="Chat now status")
     def status(self, obj):
         if obj.pk is None:
             return "—"
-        online = getattr(obj, "chat_online", None)
-        if online is None:
-            online = selectors.library_status(obj).online
+        online = self.online(obj, lambda: selectors.library_status(obj).online)
         return "Online" if online else "Offline"
 
     @admin.display(description="Chat now snippet")
@@ -131,7 +142,7 @@ class PostedHoursInline(ScopedInline, admin.TabularInline):
 
 
 @admin.register(Queue)
-class QueueAdmin(ScopedAdmin):
+class QueueAdmin(OnlineOnPage, ScopedAdmin):
     coordinator_can = frozenset({"view", "change"})
     coordinator_readonly_fields = ("code", "kind", "library", "timezone", "active")
     list_display = ("code", "name", "kind", "active", "online_now")
@@ -140,20 +151,11 @@ class QueueAdmin(ScopedAdmin):
     list_select_related = ("library",)
     inlines = [PostedHoursInline]
 
-    def get_changelist_instance(self, request):
-        """The list's presence, read for the whole page at once."""
-        changelist = super().get_changelist_instance(request)
-        online = selectors.queues_online(changelist.result_list, timezone.now())
-        for queue in changelist.result_list:
-            queue.chat_online = queue.pk in online
-        return changelist
+    online_on_page = staticmethod(selectors.queues_online)
 
     @admin.display(description="Online now", boolean=True)
     def online_now(self, obj):
-        online = getattr(obj, "chat_online", None)
-        if online is None:
-            online = selectors.queue_is_online(obj, timezone.now())
-        return online
+        return self.online(obj, lambda: selectors.queue_is_online(obj, timezone.now()))
 
 
 class StaffChangeForm(UserChangeForm):
