@@ -161,7 +161,7 @@ def publish_state(conversation, *, was_waiting: bool = True) -> None:
                 staff_group(staff_id),
                 {"type": "chat.changed", "conversation": conversation.pk},
             )
-    if was_waiting or conversation.status == "waiting":
+    if was_waiting or conversation.status == conversation.Status.WAITING:
         publish_waiting(conversation)
     publish_on_commit(DESK, {"type": "desk.duty"})
 

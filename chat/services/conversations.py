@@ -423,7 +423,10 @@ def conversation_end(
     conversation.save(update_fields=["status", "ended_at"])
     _append(conversation, sender=Message.Sender.SYSTEM, body=text, now=now)
     timers.cancel(conversation)
-    events.publish_state(conversation)
+    # Only a chat never picked up (now missed) was on the waiting lists.
+    events.publish_state(
+        conversation, was_waiting=conversation.status == Conversation.Status.MISSED
+    )
     return conversation
 
 

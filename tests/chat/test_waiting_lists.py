@@ -253,3 +253,24 @@ async def test_a_full_list_takes_the_chats_it_left_out_when_one_leaves(monkeypat
     assert [c["id"] for c in refreshed["chats"]] == [chats[0].pk, chats[1].pk]
     assert third.pk not in [c["id"] for c in refreshed["chats"]]
     await desk.disconnect()
+
+
+def _desk_events(func, **kwargs):
+    _result, published = events.collect_published(func, **kwargs)
+    return [event["type"] for group, event in published if group == events.DESK]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_a_chat_that_was_waiting_leaves_the_waiting_lists_when_it_ends(world):
+    library, _local, _coop, mine, _colleague, _coop_librarian, now = world
+    left = services.conversation_start(library=library, question="Maps?", now=now)
+    assert _desk_events(services.conversation_end, conversation_id=left.pk) == [
+        "desk.waiting_gone",
+        "desk.duty",
+    ]
+    taken = services.conversation_start(library=library, question="Atlas?", now=now)
+    services.conversation_accept(conversation_id=taken.pk, actor=mine, now=now)
+    # An active chat was on no waiting list: the desks are not told of it.
+    assert _desk_events(
+        services.conversation_end, conversation_id=taken.pk, actor=mine
+    ) == ["desk.duty"]
