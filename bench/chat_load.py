@@ -1,7 +1,7 @@
 """`make bench` (after bench/run.py): live chat under load, over real websockets.
 
 Runs N concurrent chats against the production setup — uvicorn (uvloop,
-httptools, websockets-sansio) with two workers, DEBUG=False, PostgreSQL and
+httptools, websockets-sansio without per-message deflate) with two workers, DEBUG=False, PostgreSQL and
 Redis — and, in the same run, the same load against a minimal pure-ASGI relay
 (bench/echo_relay.py) on the same uvicorn: the ceiling of this machine.
 
@@ -253,6 +253,10 @@ def uvicorn_argv(app: str, port: int, workers: int) -> list[str]:
         "httptools",
         "--ws",
         "websockets-sansio",
+        # As README's production command: chat frames are a few hundred
+        # bytes, and a compressor per socket costs ~48 KiB (this bench).
+        "--ws-per-message-deflate",
+        "false",
         "--lifespan",
         "off",
         "--log-level",
@@ -973,22 +977,7 @@ def run_once(bench: Bench, kind: str, chats: int) -> dict:
                 database_url=bench.database_url,
                 conversation_table=bench.conversation_table,
             )
-        ctx = multiprocessing.get_context("spawn")
-        go = ctx.Event()
         workers, pipes = [], []
-        for k in range(args.client_processes):
-            ids = [i for i in range(chats) if (i // per) % args.client_processes == k]
-            parent_end, child_end = ctx.Pipe()
-            process = ctx.Process(target=loadgen_main, args=(cfg, ids, child_end, go))
-            process.start()
-            workers.append(process)
-            pipes.append(parent_end)
-        t0 = time.monotonic()
-        readies = [_recv(p, ramp + 900) for p in pipes]
-        ramp_seconds = time.monotonic() - t0
-        settle = wait_quiet(server_pids, args.settle)
-        rss_after = rss_kib(server_pids())
-        sockets = sum(r.get("sockets", 0) for r in readies)
         meter = CpuMeter(
             {
                 "server": lambda procs: server_pids(),
@@ -1003,6 +992,23 @@ def run_once(bench: Bench, kind: str, chats: int) -> dict:
                 ],
             }
         )
+        ctx = multiprocessing.get_context("spawn")
+        go = ctx.Event()
+        for k in range(args.client_processes):
+            ids = [i for i in range(chats) if (i // per) % args.client_processes == k]
+            parent_end, child_end = ctx.Pipe()
+            process = ctx.Process(target=loadgen_main, args=(cfg, ids, child_end, go))
+            process.start()
+            workers.append(process)
+            pipes.append(parent_end)
+        t0 = time.monotonic()
+        meter.start()
+        readies = [_recv(p, ramp + 900) for p in pipes]
+        ramp_seconds = time.monotonic() - t0
+        ramp_cpu = meter.stop()
+        settle = wait_quiet(server_pids, args.settle)
+        rss_after = rss_kib(server_pids())
+        sockets = sum(r.get("sockets", 0) for r in readies)
         print(
             f"  {kind}: {chats} chats up in {ramp_seconds:.0f} s, settled in "
             f"{settle:.0f} s; measuring {args.duration:g} s",
@@ -1034,6 +1040,7 @@ def run_once(bench: Bench, kind: str, chats: int) -> dict:
         sockets=sockets,
         rss=(rss_before, rss_after, rss_end),
         cpu=cpu,
+        ramp_cpu=ramp_cpu,
         problems=problems,
         workers=args.workers if kind == "chat" else len(servers),
         background_cpu_percent=round(background, 1),
@@ -1117,6 +1124,7 @@ def summarize(kind, chats, ramp, args, readies, outs, **extra) -> dict:
         "client_loop_lag_p99_ms": [round(o["loop_lag_p99_ms"] or 0, 1) for o in outs],
         "drain_seconds": max(o["drain_seconds"] for o in outs),
         "cpu_percent": {k: round(v, 1) for k, v in extra.pop("cpu").items()},
+        "ramp_cpu_percent": {k: round(v, 1) for k, v in extra.pop("ramp_cpu").items()},
         "client_processes": args.client_processes,
         "routing_ms": pct(routing["samples"]) if routing else None,
         "start_ms": pct([t for o in outs for t in o.get("start_ms", [])]),
@@ -1206,6 +1214,11 @@ def report(result: dict, title: str):
         "  cpu while measuring (% of one core, 200 = both): "
         + ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
     )
+    if "ramp_cpu_percent" in r:
+        print(
+            "  cpu in the ramp:   "
+            + ", ".join(f"{k} {v:.0f}" for k, v in r["ramp_cpu_percent"].items())
+        )
     print(
         f"  load generator   {r['client_processes']} process(es), "
         f"CPU {r['client_cpu_percent']} % measuring, "
@@ -1326,7 +1339,7 @@ def main(argv=None):
     bench.address_offset = 0
     print(
         f"Live chat load bench: {os.cpu_count()} cores, uvicorn --workers "
-        f"{args.workers} (uvloop, httptools, websockets-sansio), DEBUG=False, "
+        f"{args.workers} (uvloop, httptools, websockets-sansio, no deflate), DEBUG=False, "
         f"PostgreSQL {args.pg_host}:{args.pg_port}/{args.db_name}, Redis db "
         f"{args.redis_db}",
         flush=True,

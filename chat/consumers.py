@@ -360,7 +360,7 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
 
     async def monitors_changed(self):
         await self.send_waiting()
-        await self.channel_layer.group_send(events.DESK, {"type": "desk.duty"})
+        await events.send_published([(events.DESK, {"type": "desk.duty"})])
 
     async def handle(self, kind, frame: dict) -> bool:
         if await super().handle(kind, frame):

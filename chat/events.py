@@ -15,12 +15,19 @@ client that missed a push re-reads it.
 Consumers call services through `collect_published` and `send_published`:
 the service runs in a database thread and what it publishes is sent
 afterwards from the event loop, so database threads never wait for Redis.
+
+Two hints only say "read again", and every accept, end or start repeats
+them to every desk or every waiting patron: `desk.duty` and `chat.position`.
+A process sends each at most once per `COALESCE_SECONDS` window (the first at
+once, the rest of a burst as one at the end of the window), so a burst of
+pickups costs each desk one event, not one per pickup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -42,6 +49,52 @@ def staff_group(staff_id: int) -> str:
 _collecting = threading.local()
 
 
+COALESCE_SECONDS = {"desk.duty": 1.0, "chat.position": 0.25}
+
+
+class _Coalescer:
+    """Per event loop: when each coalesced (group, type) may next be sent,
+    and which are due at the end of their window. A short-lived loop (the
+    one `async_to_sync` makes in a Celery task) sends at once: it has no
+    earlier send."""
+
+    def __init__(self):
+        self.loops = weakref.WeakKeyDictionary()
+
+    def send(self, layer, group: str, event: dict):
+        """An awaitable sending `event` now, or None when it joins the
+        send due at the end of the current window."""
+        loop = asyncio.get_running_loop()
+        next_at, due = self.loops.setdefault(loop, ({}, set()))
+        key, now = (group, event["type"]), loop.time()
+        if key in due:
+            return None
+        if now >= next_at.get(key, 0.0):
+            next_at[key] = now + COALESCE_SECONDS[event["type"]]
+            return layer.group_send(group, event)
+        due.add(key)
+
+        def fire():
+            due.discard(key)
+            next_at[key] = loop.time() + COALESCE_SECONDS[event["type"]]
+            asyncio.ensure_future(layer.group_send(group, event))
+
+        loop.call_at(next_at[key], fire)
+        return None
+
+
+_coalescer = _Coalescer()
+
+
+async def _group_send(layer, group: str, event: dict) -> None:
+    if event["type"] in COALESCE_SECONDS:
+        sending = _coalescer.send(layer, group, event)
+        if sending is not None:
+            await sending
+        return
+    await layer.group_send(group, event)
+
+
 def publish_now(group: str, event: dict) -> None:
     """Send at once, from synchronous code. Prefer `publish_on_commit`.
     Inside `collect_published` the event is handed to the caller instead."""
@@ -49,7 +102,7 @@ def publish_now(group: str, event: dict) -> None:
     if collected is not None:
         collected.append((group, event))
         return
-    async_to_sync(get_channel_layer().group_send)(group, event)
+    async_to_sync(_group_send)(get_channel_layer(), group, event)
 
 
 def collect_published(func, /, *args, **kwargs):
@@ -73,7 +126,7 @@ async def send_published(collected) -> None:
 
         async def send(group, events):
             for event in events:
-                await layer.group_send(group, event)
+                await _group_send(layer, group, event)
 
         await asyncio.gather(*(send(g, e) for g, e in groups.items()))
 

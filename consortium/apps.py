@@ -1,5 +1,16 @@
 from django.apps import AppConfig
+from django.db import transaction
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_delete, post_save
+
+
+def _forget_settings(sender, **kwargs):
+    """A changed ConsortiumSettings row is read again: now, and after the
+    commit (a read between the two would cache the old row). The row that
+    `load` creates with the defaults needs no second forgetting."""
+    sender.forget()
+    if not kwargs.get("created"):
+        transaction.on_commit(sender.forget, using=kwargs.get("using"))
 
 
 class ConsortiumConfig(AppConfig):
@@ -13,3 +24,10 @@ class ConsortiumConfig(AppConfig):
         connection_created.connect(
             sql.register_sqlite_functions, dispatch_uid="asktogether-sqlite-sql"
         )
+        settings_model = self.get_model("ConsortiumSettings")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _forget_settings,
+                sender=settings_model,
+                dispatch_uid=f"asktogether-forget-settings-{signal is post_save}",
+            )

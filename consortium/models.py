@@ -9,6 +9,7 @@ path are consortium-wide.
 from __future__ import annotations
 
 import re
+import time
 import zoneinfo
 from datetime import date
 
@@ -186,10 +187,26 @@ class ConsortiumSettings(models.Model):
     def __str__(self):
         return f"{self.name} settings"
 
+    # Read by every chat start, pickup and timer: each process keeps the row
+    # this long (a fresh instance per call). A save in this process forgets
+    # it at once (`forget`, from the post_save signal and again on commit);
+    # other processes see a change within these seconds.
+    CACHE_SECONDS = 5.0
+    _cached: tuple[float, list] | None = None
+
     @classmethod
     def load(cls) -> ConsortiumSettings:
+        cached, now = cls._cached, time.monotonic()
+        if cached is not None and now < cached[0]:
+            return cls.from_db("default", None, cached[1])
         obj, _ = cls.objects.get_or_create(pk=1)
+        values = [getattr(obj, f.attname) for f in cls._meta.concrete_fields]
+        cls._cached = (now + cls.CACHE_SECONDS, values)
         return obj
+
+    @classmethod
+    def forget(cls) -> None:
+        cls._cached = None
 
 
 # --- Libraries and queues ----------------------------------------------------------

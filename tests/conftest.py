@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache
 
+from consortium.models import ConsortiumSettings
 from tests.consortium.factories import (
     CoordinatorFactory,
     HelpdeskFactory,
@@ -30,6 +31,8 @@ def helpdesk(db):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """The cache is a shared Redis: start every test with nothing in it."""
+    """The cache is a shared Redis: start every test with nothing in it, and
+    with no consortium settings remembered from an earlier test's database."""
     cache.clear()
+    ConsortiumSettings.forget()
     yield

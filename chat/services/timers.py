@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat import events, selectors
 from chat.models import ChatTimer, Conversation
 from consortium import selectors as consortium_selectors
-from consortium.models import ConsortiumSettings, QueueMonitor
+from consortium.models import ConsortiumSettings, Queue
 from scheduling import selectors as scheduling_selectors
 
 Kind = ChatTimer.Kind
@@ -88,17 +89,13 @@ def _service_closes_at(conversation, librarian, now):
     shift_end = scheduling_selectors.shift_end_for(librarian, now)
     if shift_end:
         return shift_end
-    queue_ids = set(
-        QueueMonitor.objects.filter(staff=librarian).values_list("queue_id", flat=True)
-    )
-    candidates = [conversation.queue, *conversation.library.coops.active()]
-    closes = [
-        consortium_selectors.queue_closes_at(q, now)
-        for q in candidates
-        if q.pk in queue_ids
-    ]
-    closes = [c for c in closes if c]
-    return max(closes) if closes else None
+    queues = Queue.objects.filter(
+        Q(pk=conversation.queue_id) | Q(member_libraries=conversation.library_id),
+        active=True,
+        monitors__staff=librarian,
+    ).select_related("library")
+    closes = consortium_selectors.queues_close_at(queues.distinct(), now)
+    return max(closes.values()) if closes else None
 
 
 def _rearm(timer: ChatTimer, due_at: datetime, alerted_for=None) -> None:

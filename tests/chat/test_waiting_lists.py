@@ -274,3 +274,58 @@ def test_only_a_chat_that_was_waiting_leaves_the_waiting_lists_when_it_ends(worl
     assert _desk_events(
         services.conversation_end, conversation_id=taken.pk, actor=mine
     ) == ["desk.duty"]
+
+
+class RecordingLayer:
+    def __init__(self):
+        self.sent = []
+
+    async def group_send(self, group, event):
+        self.sent.append((group, event["type"], asyncio.get_running_loop().time()))
+
+    def times(self, kind):
+        return [at for _group, sent_kind, at in self.sent if sent_kind == kind]
+
+
+async def test_a_burst_of_read_again_hints_reaches_each_group_once_now_and_once_after(
+    monkeypatch,
+):
+    """Every pickup tells every desk that the on-duty list changed: ten in a
+    row cost each desk two events (one at once, one at the end of the
+    window, so the last change is never missed), not ten; other events are
+    all sent."""
+    layer = RecordingLayer()
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+    monkeypatch.setattr(
+        events, "COALESCE_SECONDS", {"desk.duty": 0.2, "chat.position": 0.1}
+    )
+    for n in range(10):
+        await events.send_published(
+            [
+                ("chat.7", {"type": "chat.state", "conversation": 7}),
+                (events.DESK, {"type": "desk.duty"}),
+                (events.WAITING, {"type": "chat.position"}),
+            ]
+        )
+        await asyncio.sleep(0.005)
+    assert len(layer.times("chat.state")) == 10
+    assert len(layer.times("desk.duty")) == len(layer.times("chat.position")) == 1
+    await asyncio.sleep(0.3)
+    first, last = layer.times("desk.duty")
+    assert last - first >= 0.2 - 0.01
+    assert len(layer.times("chat.position")) == 2
+    await asyncio.sleep(0.3)  # nothing more is due
+    assert len(layer.times("desk.duty")) == len(layer.times("chat.position")) == 2
+    # After a quiet window the next hint goes at once again.
+    await events.send_published([(events.DESK, {"type": "desk.duty"})])
+    assert len(layer.times("desk.duty")) == 3
+
+
+def test_hints_from_synchronous_code_are_sent_at_once(monkeypatch):
+    """A Celery task's `async_to_sync` runs each send on a loop of its own,
+    which would never run a send left for later: it sends every time."""
+    layer = RecordingLayer()
+    monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+    for _ in range(3):
+        events.publish_now(events.DESK, {"type": "desk.duty"})
+    assert len(layer.times("desk.duty")) == 3
