@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -19,10 +20,13 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http.request import validate_host
+from django.utils import timezone
 
 from chat import events, selectors, services
 from chat.models import Conversation, Message
 from consortium.consumers import JsonFrameConsumer, PresenceConsumer
+
+logger = logging.getLogger(__name__)
 
 FOREIGN_ORIGIN = 4403
 NO_SUCH_CHAT = 4404
@@ -177,7 +181,7 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
             return
         self.group = events.patron_group(self.conversation.pk)
         self.in_waiting = False
-        self.position_task = None
+        self.position_task = self.last_state = None
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         client = self.scope.get("client") or [None]
@@ -224,9 +228,25 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
         self.in_waiting = waiting
 
     async def send_state(self):
-        state = await self._state()
+        state = self.last_state = await self._state()
         await self._follow_waiting(state["status"])
         await self.send_json({"type": "state", "state": state})
+
+    async def send_position(self):
+        """Only the position of a waiting chat moves on `chat.position`
+        (any other change comes as `chat.state`): count it again, and send
+        the state only when it moved."""
+        if self.last_state is None:
+            await self.send_state()
+            return
+        position = await db(selectors.patron_position)(
+            self.conversation, timezone.now()
+        )
+        if position is None:  # not waiting after all: read it all
+            await self.send_state()
+        elif position != self.last_state["position"]:
+            self.last_state = {**self.last_state, "position": position}
+            await self.send_json({"type": "state", "state": self.last_state})
 
     async def handle(self, kind, frame: dict) -> bool:
         if kind == "resume":
@@ -313,7 +333,7 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
         async def later():
             await asyncio.sleep(WAITING_DEBOUNCE_SECONDS)
             if self.in_waiting:
-                await self.send_state()
+                await self.send_position()
 
         self.position_task = asyncio.ensure_future(later())
 
@@ -343,6 +363,11 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         self.waiting_cut = False
         self.waiting_versions: dict[int, int] = {}
         self.just_accepted: set[int] = set()
+        # Accepts wait for the database: they run beside the socket's other
+        # frames and events (the waiting list keeps moving meanwhile), one
+        # at a time, so two accepts of this desk cannot both pass the limit.
+        self.accepting = asyncio.Lock()
+        self.accept_tasks: set[asyncio.Task] = set()
         await self.channel_layer.group_add(
             events.staff_group(self.staff.pk), self.channel_name
         )
@@ -352,6 +377,8 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         await self.send_on_duty()
 
     async def disconnect(self, code):
+        for task in getattr(self, "accept_tasks", ()):
+            task.cancel()
         if hasattr(self, "staff"):
             await self.channel_layer.group_discard(
                 events.staff_group(self.staff.pk), self.channel_name
@@ -372,7 +399,9 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
             await self.send_error("“conversation” must be a chat id (a whole number).")
             return True
         if kind == "accept":
-            await self._accept(conversation_id)
+            task = asyncio.ensure_future(self._accept_in_turn(conversation_id))
+            self.accept_tasks.add(task)
+            task.add_done_callback(self._accept_done)
         elif kind == "open":
             after = frame.get("after", 0)
             if not isinstance(after, int) or isinstance(after, bool) or after < 0:
@@ -439,6 +468,19 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
             conversation, self.staff, with_transfer_targets=False
         )
         return detail, None, None, published
+
+    async def _accept_in_turn(self, conversation_id: int):
+        async with self.accepting:
+            await self._accept(conversation_id)
+
+    def _accept_done(self, task: asyncio.Task):
+        self.accept_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error(
+                "An accept failed on the desk of %s",
+                self.staff.pk,
+                exc_info=task.exception(),
+            )
 
     async def _accept(self, conversation_id: int):
         detail, code, message, published = await self._do_accept(conversation_id)

@@ -126,9 +126,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # In an ASGI process the event loop and the database threads share the GIL;
-# a thread back from PostgreSQL waits for the running one to yield it, by
-# default for up to 5 ms, and a chat message takes about seven round trips.
-sys.setswitchinterval(env.float("GIL_SWITCH_INTERVAL", default=0.0005))
+# a thread back from PostgreSQL waits for the running one to yield it, for up
+# to this long. A chat message is one round trip now, and a shorter interval
+# (0.5 ms was tried) made the threads trade the GIL ten times as often: a
+# burst of new chats then cost a third more CPU (docs/performance.md).
+sys.setswitchinterval(env.float("GIL_SWITCH_INTERVAL", default=0.005))
 
 # --- Redis: channel layer, cache, Celery broker ---------------------------
 REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis.ensure(VAR_DIR / "redis")
@@ -151,7 +153,7 @@ CHANNEL_LAYERS = {
 }
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "consortium.cache.SharedPoolRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_PREFIX", default="asktogether"),
     }

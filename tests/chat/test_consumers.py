@@ -319,3 +319,71 @@ async def test_a_shared_file_is_pushed_with_its_attachment():
     assert staff["url"].startswith("/desk/api/conversations/")
     await patron.disconnect()
     await desk.disconnect()
+
+
+async def test_a_waiting_patron_hears_its_position_only_when_it_moves():
+    library, _local, librarian, first = await make_world()
+    start = database_sync_to_async(services.conversation_start)
+    second = await start(library=library, question="Census maps?")
+    patron = await patron_socket(second.patron_token)
+    await patron.send_json_to({"type": "resume", "after": 0})
+    assert (await receive(patron, "state"))["state"]["position"] == 2
+    # A chat starting behind it moves nobody ahead of it: no frame.
+    await start(library=library, question="Deeds?")
+    assert await patron.receive_nothing(timeout=1.0)
+    # The chat ahead is picked up: it is next.
+    await database_sync_to_async(services.conversation_accept)(
+        conversation_id=first.pk, actor=librarian
+    )
+    state = (await receive(patron, "state"))["state"]
+    assert state["position"] == 1 and state["status"] == "waiting"
+    assert state["library"]["code"] == "sockets"  # the whole state, not a patch
+    await patron.disconnect()
+
+
+async def test_the_waiting_list_keeps_moving_while_an_accept_waits_for_the_database(
+    monkeypatch,
+):
+    from chat.consumers import DeskConsumer
+
+    library, _local, librarian, first = await make_world()
+    released = asyncio.Event()
+    do_accept = DeskConsumer.__dict__["_do_accept"]  # unbound: given self below
+
+    async def slow_accept(self, conversation_id):
+        await released.wait()
+        return await do_accept(self, conversation_id)
+
+    monkeypatch.setattr(DeskConsumer, "_do_accept", slow_accept)
+    desk = await desk_socket(librarian)
+    await receive(desk, "waiting")
+    await desk.send_json_to({"type": "accept", "conversation": first.pk})
+    second = await database_sync_to_async(services.conversation_start)(
+        library=library, question="Deeds?"
+    )
+    added = await receive(desk, "waiting_add")
+    assert added["chat"]["id"] == second.pk
+    released.set()
+    assert (await receive(desk, "accepted"))["conversation"]["id"] == first.pk
+    await desk.disconnect()
+
+
+async def test_two_accepts_from_one_desk_take_their_turn_under_the_chat_limit():
+    library, _local, librarian, first = await make_world()
+    librarian.max_chats = 1
+    await database_sync_to_async(librarian.save)(update_fields=["max_chats"])
+    second = await database_sync_to_async(services.conversation_start)(
+        library=library, question="Deeds?"
+    )
+    desk = await desk_socket(librarian)
+    await receive(desk, "waiting")
+    await desk.send_json_to({"type": "accept", "conversation": first.pk})
+    await desk.send_json_to({"type": "accept", "conversation": second.pk})
+    assert (await receive(desk, "accepted"))["conversation"]["id"] == first.pk
+    refused = await receive(desk, "error")
+    assert refused["code"] == "limit" and refused["conversation"] == second.pk
+    count = database_sync_to_async(
+        Conversation.objects.filter(librarian=librarian, status="active").count
+    )
+    assert await count() == 1
+    await desk.disconnect()
