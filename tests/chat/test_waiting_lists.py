@@ -299,7 +299,7 @@ async def test_a_burst_of_read_again_hints_reaches_each_group_once_now_and_once_
     monkeypatch.setattr(
         events, "COALESCE_SECONDS", {"desk.duty": 0.2, "chat.position": 0.1}
     )
-    for n in range(10):
+    for _ in range(10):
         await events.send_published(
             [
                 ("chat.7", {"type": "chat.state", "conversation": 7}),
