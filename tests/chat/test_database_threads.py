@@ -3,9 +3,10 @@ of their own (`chat.consumers.db`), each keeping its pooled connection from
 one frame to the next instead of giving it back and taking one again, with
 its set-up, for every frame; a connection that breaks is dropped."""
 
+import threading
+
 import pytest
-from asgiref.sync import sync_to_async
-from django.db import OperationalError, connection, connections
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.db.backends.signals import connection_created
 
 from chat import consumers
@@ -41,22 +42,42 @@ async def test_the_threads_keep_their_connections_from_call_to_call():
     assert len(pids) <= consumers.DATABASE_THREADS
 
 
-async def test_a_connection_the_server_closed_is_dropped_and_the_next_call_works():
-    pids = {await backend_pid() for _ in range(60)}
+def _pid():
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
 
-    # From a connection of its own, end every connection the threads hold.
-    def end_them():
-        with connection.cursor() as cursor:
-            for pid in pids:
-                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
 
-    await sync_to_async(end_them, thread_sensitive=False)()
-    failures = 0
-    for _ in range(4 * consumers.DATABASE_THREADS):
+def on_every_thread(func):
+    """`func`'s result (or the database error it raised) on each of the
+    chat database threads: a barrier holds each until all have one."""
+    barrier = threading.Barrier(consumers.DATABASE_THREADS)
+    kept = consumers._on_kept_connection(func)
+
+    def task():
+        barrier.wait(timeout=10)
         try:
-            await backend_pid()
-        except OperationalError:
-            failures += 1
-    # At most one failure per dropped connection; then fresh ones work.
-    assert failures <= len(pids)
-    assert (await backend_pid()) not in pids
+            return kept()
+        except (OperationalError, InterfaceError) as error:
+            return error
+
+    futures = [
+        consumers._database_executor.submit(task)
+        for _ in range(consumers.DATABASE_THREADS)
+    ]
+    return [future.result(timeout=30) for future in futures]
+
+
+def test_a_connection_the_server_closed_fails_once_then_is_replaced():
+    before = on_every_thread(_pid)
+    assert len(set(before)) == consumers.DATABASE_THREADS
+
+    with connection.cursor() as cursor:  # a connection of its own
+        for pid in before:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    first = on_every_thread(_pid)
+    assert all(isinstance(result, Exception) for result in first)
+    after = on_every_thread(_pid)
+    assert all(isinstance(pid, int) for pid in after)
+    assert not set(after) & set(before)
