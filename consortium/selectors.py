@@ -222,36 +222,47 @@ class HoursCalendar:
         return self.hours.get(key, [])
 
 
+def _active(queues: Iterable[Queue]) -> list[Queue]:
+    """The active queues (of active libraries) among `queues`, as
+    `closed_all_day` counts them."""
+    return [
+        q for q in queues if q.active and (q.library_id is None or q.library.active)
+    ]
+
+
+def _open_now(queues: list[Queue], at: datetime) -> dict[int, tuple[datetime, int]]:
+    """For each of the (active) `queues` open at `at`: its local time and the
+    minute its current open interval closes. The calendar of all of them is
+    read at once (`HoursCalendar`)."""
+    if not queues:
+        return {}
+    local = {q.pk: at.astimezone(q.zone) for q in queues}
+    days = [moment.date() for moment in local.values()]
+    calendar = HoursCalendar(queues, min(days), max(days))
+    found = {}
+    for queue in queues:
+        moment = local[queue.pk]
+        minute = moment.hour * 60 + moment.minute
+        for opens, closes in calendar.open_intervals(queue, moment.date()):
+            if opens <= minute < closes:
+                found[queue.pk] = (moment, closes)
+                break
+    return found
+
+
 def queues_online(queues: Iterable[Queue], at: datetime) -> set[int]:
     """The ids of `queues` online at `at`, by the rules of `queue_is_online`
     (`closed_all_day`, `term_on`, the posted hours, live monitors), in a
     fixed number of queries whatever the number of queues: for lists of them. Each
     queue's `library` should be loaded with it (`select_related`)."""
     _require_aware(at)
-    queues = [
-        q for q in queues if q.active and (q.library_id is None or q.library.active)
-    ]
+    queues = _active(queues)
     monitored = set(
         fresh_monitors(at)
         .filter(queue__in=[q.pk for q in queues])
         .values_list("queue_id", flat=True)
     )
-    queues = [q for q in queues if q.pk in monitored]
-    if not queues:
-        return set()
-    local = {q.pk: at.astimezone(q.zone) for q in queues}
-    days = [moment.date() for moment in local.values()]
-    calendar = HoursCalendar(queues, min(days), max(days))
-    online = set()
-    for queue in queues:
-        moment = local[queue.pk]
-        minute = moment.hour * 60 + moment.minute
-        if any(
-            opens <= minute < closes
-            for opens, closes in calendar.open_intervals(queue, moment.date())
-        ):
-            online.add(queue.pk)
-    return online
+    return set(_open_now([q for q in queues if q.pk in monitored], at))
 
 
 def libraries_online(libraries: Iterable[Library], at: datetime) -> set[int]:
@@ -326,32 +337,11 @@ def queues_close_at(queues: Iterable[Queue], at: datetime) -> dict[int, datetime
     """When the open interval that contains `at` ends, for each of `queues`
     open at `at` (a 24:00 close is the next midnight; queues not open are
     left out), by the rules of `queue_is_open`, in a fixed number of
-    queries: the calendar of all of them is read at once. Each queue's
-    `library` should be loaded with it (`select_related`)."""
+    queries. Each queue's `library` should be loaded with it
+    (`select_related`)."""
     _require_aware(at)
-    queues = [
-        q for q in queues if q.active and (q.library_id is None or q.library.active)
-    ]
-    if not queues:
-        return {}
-    local = {q.pk: at.astimezone(q.zone) for q in queues}
-    days = [moment.date() for moment in local.values()]
-    calendar = HoursCalendar(queues, min(days), max(days))
-    closes_at = {}
-    for queue in queues:
-        moment = local[queue.pk]
-        minute = moment.hour * 60 + moment.minute
-        for opens, closes in calendar.open_intervals(queue, moment.date()):
-            if opens <= minute < closes:
-                naive = datetime.combine(
-                    moment.date(), datetime.min.time()
-                ) + timedelta(minutes=closes)
-                closes_at[queue.pk] = naive.replace(tzinfo=queue.zone)
-                break
-    return closes_at
-
-
-def queue_closes_at(queue: Queue, at: datetime) -> datetime | None:
-    """When the open interval of `queue` that contains `at` ends, or None when
-    it is not open at `at` (a 24:00 close is the next midnight)."""
-    return queues_close_at([queue], at).get(queue.pk)
+    return {
+        pk: datetime.combine(moment.date(), datetime.min.time(), tzinfo=moment.tzinfo)
+        + timedelta(minutes=closes)
+        for pk, (moment, closes) in _open_now(_active(queues), at).items()
+    }

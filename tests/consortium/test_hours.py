@@ -224,3 +224,26 @@ def test_next_opening_skips_closed_days(queue):
 def test_closure_days_do_not_count_consortium_holidays():
     HolidayFactory(start_date=date(2026, 12, 24), end_date=date(2026, 12, 25))
     assert selectors.counted_closure_days(date(2026, 12, 14), date(2026, 12, 29)) == 14
+
+
+def test_closing_times_of_several_queues_in_their_own_zones(queue):
+    """`queues_close_at` (a pickup's shift-end timer): when the interval
+    open now ends, on each queue's wall clock; closed and inactive queues
+    are left out; 24:00 is the next midnight, across a DST change too."""
+    coop = CoopQueueFactory(code="coop-west", timezone="America/Los_Angeles")
+    HoursFactory(queue=coop, weekday=MON, opens=0, closes=24 * 60)
+    shut = QueueFactory(library=LibraryFactory(code="shut"), active=False)
+    HoursFactory(queue=shut, weekday=MON, opens=0, closes=24 * 60)
+    closed = QueueFactory(library=LibraryFactory(code="later"))
+    HoursFactory(queue=closed, weekday=MON, opens=20 * 60, closes=22 * 60)
+    at = utc(2026, 3, 2, 15, 0)  # Monday 10:00 in New York, 07:00 in Los Angeles
+    assert selectors.queues_close_at([queue, coop, shut, closed], at) == {
+        queue.pk: utc(2026, 3, 2, 22, 0),  # 17:00 EST
+        coop.pk: utc(2026, 3, 3, 8, 0),  # midnight PST
+    }
+    # Sunday 8 March 2026 (DST starts): the all-day interval ends at
+    # midnight PDT, UTC-7.
+    HoursFactory(queue=coop, weekday=SUN, opens=0, closes=24 * 60)
+    assert selectors.queues_close_at([coop], utc(2026, 3, 8, 20, 0)) == {
+        coop.pk: utc(2026, 3, 9, 7, 0)
+    }
