@@ -413,13 +413,21 @@ def transfer_targets(staff: Staff, now: datetime) -> dict:
     librarians = {}
     for m in online.select_related("staff__library"):
         librarians.setdefault(m.staff_id, {"id": m.staff_id, "name": m.staff.chat_name})
-    queue_ids = set(online.values_list("queue_id", flat=True))
-    queues = [
-        {"id": q.pk, "code": q.code, "name": q.name}
-        for q in Queue.objects.filter(pk__in=queue_ids, active=True).order_by("code")
-        if consortium_selectors.queue_is_open(q, now)
-    ]
-    return {"librarians": list(librarians.values()), "queues": queues}
+    queues = (
+        Queue.objects.filter(pk__in=online.values("queue_id"), active=True)
+        .select_related("library")
+        .order_by("code")
+    )
+    # Each is monitored by someone: online is open, read for all at once.
+    open_now = consortium_selectors.queues_online(queues, now)
+    return {
+        "librarians": list(librarians.values()),
+        "queues": [
+            {"id": q.pk, "code": q.code, "name": q.name}
+            for q in queues
+            if q.pk in open_now
+        ],
+    }
 
 
 def detail_payload(

@@ -7,13 +7,21 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat import services
 from chat.models import Conversation, Ticket
 from consortium import services as consortium_services
+from consortium.models import QueueMonitor
 from tests.chat.conftest import open_all_week
-from tests.consortium.factories import LibraryFactory, QueueFactory, StaffFactory
+from tests.consortium.factories import (
+    CoopQueueFactory,
+    LibraryFactory,
+    QueueFactory,
+    StaffFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -293,3 +301,37 @@ def test_the_backup_call_answers_202_then_429(client, librarian):
     )
     again = post_json(client, "/desk/api/backup", {})
     assert again.status_code == 429 and "10 minutes" in again.json()["error"]
+
+
+def test_the_transfer_form_offers_online_colleagues_and_open_monitored_queues(
+    client, library, librarian
+):
+    chat = services.conversation_start(library=library, question="q")
+    services.conversation_accept(conversation_id=chat.pk, actor=librarian)
+    colleague = StaffFactory(library=library, display_name="Colleague")
+    consortium_services.queue_monitor_start(
+        actor=colleague, queue_id=library.queues.get().pk
+    )
+    # Co-op queues the colleague monitors (rows made directly).
+    evening = CoopQueueFactory(code="coop-evening")
+    QueueMonitor.objects.create(staff=colleague, queue=evening)
+    client.force_login(librarian)
+    url = f"/desk/api/conversations/{chat.pk}"
+    # No posted hours: the evening queue is closed, whoever monitors it.
+    targets = client.get(url).json()["transfer_targets"]
+    assert targets["librarians"] == [{"id": colleague.pk, "name": "Colleague"}]
+    assert [q["code"] for q in targets["queues"]] == [library.queues.get().code]
+
+    def queries_with(more_queues):
+        for _ in range(more_queues):
+            other = open_all_week(CoopQueueFactory())
+            QueueMonitor.objects.create(staff=colleague, queue=other)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        return len(queries), len(response.json()["transfer_targets"]["queues"])
+
+    # The queues' hours are read for all of them at once, not one by one.
+    three, offered_three = queries_with(3)
+    ten, offered_ten = queries_with(7)
+    assert (offered_three, offered_ten) == (4, 11)
+    assert ten == three
