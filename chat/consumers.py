@@ -89,7 +89,9 @@ _database_executor = _database_threads()
 
 def _drop_if_unusable() -> None:
     """What `close_old_connections` does, but for a connection this thread
-    keeps: drop it only if a transaction was left open or an error broke it."""
+    keeps: drop it only if a transaction was left open or an error broke it.
+    (Django's `close_if_unusable_or_obsolete` would close it at any age under
+    the pool's CONN_MAX_AGE = 0, and mark the next query for a health check.)"""
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.connection is None:
         return
