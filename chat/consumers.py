@@ -197,6 +197,15 @@ on_duty_frame = SharedRead(_on_duty_frame)
 waiting_lists = SharedRead(_waiting_lists)
 
 
+async def _waiting_positions() -> dict[int, int]:
+    return await db(selectors.waiting_positions)(timezone.now())
+
+
+# Every waiting patron of a process re-counts its place on `chat.position`:
+# one read of all the places serves them all.
+waiting_positions = SharedRead(_waiting_positions)
+
+
 class PatronConsumer(DirectDispatch, JsonFrameConsumer):
     max_frame_bytes = CHAT_FRAME_BYTES
 
@@ -270,15 +279,15 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
         await self._follow_waiting(state["status"])
         await self.send_json({"type": "state", "state": state})
 
-    async def send_position(self):
+    async def send_position(self, since: float):
         """Only the position of a waiting chat moves on `chat.position`
-        (any other change comes as `chat.state`): count it again, and send
-        the state only when it moved."""
+        (any other change comes as `chat.state`): look it up in the places
+        read at or after `since`, and send the state only when it moved."""
         if self.last_state is None:
             await self.send_state()
             return
-        position = await db(selectors.patron_position)(
-            self.conversation, timezone.now()
+        position = (await waiting_positions.get(not_before=since)).get(
+            self.conversation.pk
         )
         if position is None:  # not waiting after all: read it all
             await self.send_state()
@@ -367,11 +376,12 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
             self.position_task and not self.position_task.done()
         ):
             return
+        since = asyncio.get_running_loop().time()
 
         async def later():
             await asyncio.sleep(WAITING_DEBOUNCE_SECONDS)
             if self.in_waiting:
-                await self.send_position()
+                await self.send_position(since)
 
         self.position_task = asyncio.ensure_future(later())
 

@@ -230,10 +230,22 @@ def publish_waiting(conversation) -> None:
     def send():
         from chat.selectors import waiting_event  # selectors import this module
 
-        publish_now(DESK, waiting_event(conversation_id))
+        if conversation.status == conversation.Status.WAITING:
+            publish_now(DESK, waiting_event(conversation_id))
+        else:
+            # Committed as not waiting (picked up, ended): nothing to read.
+            # A later wait (a transfer) appends a message, so its offer
+            # comes with a higher `seq` and wins over this.
+            publish_now(DESK, waiting_gone(conversation_id, conversation.last_seq))
         publish_now(WAITING, {"type": "chat.position"})
 
     transaction.on_commit(send)
+
+
+def waiting_gone(conversation_id: int, seq: int) -> dict:
+    """Every desk drops the chat from its waiting list (`seq`: see
+    `selectors.waiting_event`)."""
+    return {"type": "desk.waiting_gone", "conversation": conversation_id, "seq": seq}
 
 
 def publish_alert(

@@ -11,10 +11,10 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from chat.events import iso, message_payload
+from chat.events import iso, message_payload, waiting_gone
 from chat.models import Conversation, Message
 from consortium import selectors as consortium_selectors
-from consortium.models import ConsortiumSettings, Queue, Staff
+from consortium.models import ConsortiumSettings, Library, Queue, Staff
 
 
 def live_monitored_queue_ids(staff: Staff, at: datetime) -> list[int]:
@@ -145,6 +145,73 @@ def patron_position(conversation: Conversation, at: datetime) -> int | None:
         .values("pk")
     )
     return Conversation.objects.filter(pk__in=ids).count() + 1
+
+
+def waiting_positions(at: datetime) -> dict[int, int]:
+    """`patron_position` of every waiting chat, in two queries whatever their
+    number: for the waiting patrons of a process, who are all told at once
+    that positions moved. Chats competing for the same librarians (the same
+    transfer queue; or the same local queue, plus, once at the co-op,
+    the chats of every library sharing a co-op queue) are sorted once in
+    pickup order (`pickup_key`), and a chat's position is its place there."""
+    rows = list(
+        Conversation.objects.waiting().values(
+            "pk",
+            "queue_id",
+            "library_id",
+            "resident",
+            "requested_at",
+            "coop_at",
+            "transfer_to_id",
+            "transfer_queue_id",
+        )
+    )
+    if not rows:
+        return {}
+    coops: dict[int, set[int]] = {}
+    for library_id, queue_id in Library.coops.through.objects.values_list(
+        "library_id", "queue_id"
+    ):
+        coops.setdefault(library_id, set()).add(queue_id)
+    no_coops: set[int] = set()
+
+    def at_coop(row) -> bool:
+        return row["coop_at"] is not None and row["coop_at"] <= at
+
+    def competing(key) -> list[dict]:
+        kind, value, shared = key
+        if kind == "transfer":
+            return [r for r in rows if r["transfer_queue_id"] == value]
+        return [
+            r
+            for r in rows
+            if r["queue_id"] == value
+            or (
+                shared
+                and at_coop(r)
+                and not shared.isdisjoint(coops.get(r["library_id"], no_coops))
+            )
+        ]
+
+    order = {}  # competing set -> {chat: position}
+    positions = {}
+    for row in rows:
+        if row["transfer_to_id"]:
+            positions[row["pk"]] = 1
+            continue
+        if row["transfer_queue_id"]:
+            key = ("transfer", row["transfer_queue_id"], None)
+        else:
+            shared = frozenset(coops.get(row["library_id"], no_coops))
+            key = ("queue", row["queue_id"], shared if at_coop(row) else None)
+        if key not in order:
+            ranked = sorted(
+                competing(key),
+                key=lambda r: (not r["resident"], r["requested_at"], r["pk"]),
+            )
+            order[key] = {r["pk"]: place for place, r in enumerate(ranked, 1)}
+        positions[row["pk"]] = order[key][row["pk"]]
+    return positions
 
 
 def patron_state(conversation: Conversation, at: datetime | None = None) -> dict:
@@ -296,11 +363,7 @@ def waiting_event(conversation_id: int, at: datetime | None = None) -> dict:
             .values_list("last_seq", flat=True)
             .first()
         )
-        return {
-            "type": "desk.waiting_gone",
-            "conversation": conversation_id,
-            "seq": seq or 0,
-        }
+        return waiting_gone(conversation_id, seq or 0)
     row = waiting_row(c, at, ConsortiumSettings.load())
     return {
         "type": "desk.waiting_offer",

@@ -13,6 +13,15 @@ def _forget_settings(sender, **kwargs):
         transaction.on_commit(sender.forget, using=kwargs.get("using"))
 
 
+def _forget_calendars(sender, **kwargs):
+    """Holidays, closures, terms or posted hours changed: the queues' kept
+    calendars are read again, now and after the commit."""
+    from consortium.selectors import forget_calendars
+
+    forget_calendars()
+    transaction.on_commit(forget_calendars, using=kwargs.get("using"))
+
+
 class ConsortiumConfig(AppConfig):
     name = "consortium"
     verbose_name = "Consortium"
@@ -31,3 +40,10 @@ class ConsortiumConfig(AppConfig):
                 sender=settings_model,
                 dispatch_uid=f"asktogether-forget-settings-{signal is post_save}",
             )
+            for name in ("Holiday", "Closure", "Term", "PostedHours"):
+                signal.connect(
+                    _forget_calendars,
+                    sender=self.get_model(name),
+                    dispatch_uid=f"asktogether-forget-calendars-{name}-"
+                    f"{signal is post_save}",
+                )

@@ -4,6 +4,7 @@ calendar days in the queue's own time zone."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -179,22 +180,24 @@ class HoursCalendar:
     `term_on` and `open_intervals` apply one day at a time: for lists of
     queues and runs of days."""
 
-    def __init__(self, queues: Iterable[Queue], first: date, last: date):
-        queue_ids = [q.pk for q in queues]
-        libraries = {q.library_id for q in queues if q.library_id is not None}
+    def __init__(self, queues: Iterable[Queue] | None, first: date, last: date):
+        """`queues=None`: of every queue."""
+        closures = Closure.objects.overlapping(first, last)
+        terms = Term.objects.overlapping(first, last)
+        hours = PostedHours.objects.all()
+        if queues is not None:
+            queue_ids = [q.pk for q in queues]
+            libraries = {q.library_id for q in queues if q.library_id is not None}
+            closures = closures.filter(library_id__in=libraries)
+            terms = terms.filter(Q(library__isnull=True) | Q(library_id__in=libraries))
+            hours = hours.filter(queue__in=queue_ids)
         self.holidays = list(Holiday.objects.overlapping(first, last))
         self.closures: dict[int, list[Closure]] = {}
-        for closure in Closure.objects.filter(library_id__in=libraries).overlapping(
-            first, last
-        ):
+        for closure in closures:
             self.closures.setdefault(closure.library_id, []).append(closure)
-        self.terms = list(
-            Term.objects.overlapping(first, last)
-            .filter(Q(library__isnull=True) | Q(library_id__in=libraries))
-            .order_by("start_date", "pk")
-        )
+        self.terms = list(terms.order_by("start_date", "pk"))
         self.hours: dict[tuple, list[tuple[int, int]]] = {}
-        for row in PostedHours.objects.filter(queue__in=queue_ids).order_by("opens"):
+        for row in hours.order_by("opens"):
             key = (row.queue_id, row.term_type, row.weekday)
             self.hours.setdefault(key, []).append((row.opens, row.closes))
 
@@ -222,6 +225,33 @@ class HoursCalendar:
         return self.hours.get(key, [])
 
 
+# Every chat start and pickup asks whether queues are open now. Each process
+# keeps the calendar of every queue for the days asked this long; a change
+# to a holiday, closure, term or posted hours in this process forgets it at
+# once (`forget_calendars`, from the post_save and post_delete signals, and
+# again on commit); other processes see a change within these seconds.
+CALENDAR_CACHE_SECONDS = 5.0
+_calendars: dict[tuple[date, date], tuple[float, HoursCalendar]] = {}
+
+
+def shared_calendar(first: date, last: date) -> HoursCalendar:
+    """`HoursCalendar` of every queue from `first` to `last`, kept a few
+    seconds per process (read-only: shared by threads)."""
+    key, now = (first, last), time.monotonic()
+    kept = _calendars.get(key)
+    if kept is not None and now < kept[0]:
+        return kept[1]
+    calendar = HoursCalendar(None, first, last)
+    if len(_calendars) >= 8:
+        _calendars.clear()
+    _calendars[key] = (now + CALENDAR_CACHE_SECONDS, calendar)
+    return calendar
+
+
+def forget_calendars() -> None:
+    _calendars.clear()
+
+
 def _active(queues: Iterable[Queue]) -> list[Queue]:
     """The active queues (of active libraries) among `queues`, as
     `closed_all_day` counts them."""
@@ -233,12 +263,12 @@ def _active(queues: Iterable[Queue]) -> list[Queue]:
 def _open_now(queues: list[Queue], at: datetime) -> dict[int, tuple[datetime, int]]:
     """For each of the (active) `queues` open at `at`: its local time and the
     minute its current open interval closes. The calendar of all of them is
-    read at once (`HoursCalendar`)."""
+    read at once for every queue, and kept a few seconds (`shared_calendar`)."""
     if not queues:
         return {}
     local = {q.pk: at.astimezone(q.zone) for q in queues}
     days = [moment.date() for moment in local.values()]
-    calendar = HoursCalendar(queues, min(days), max(days))
+    calendar = shared_calendar(min(days), max(days))
     found = {}
     for queue in queues:
         moment = local[queue.pk]

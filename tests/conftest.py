@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache
 
+from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings
 from tests.consortium.factories import (
     CoordinatorFactory,
@@ -32,7 +33,8 @@ def helpdesk(db):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """The cache is a shared Redis: start every test with nothing in it, and
-    with no consortium settings remembered from an earlier test's database."""
+    with no consortium settings or calendars remembered from an earlier test's database."""
     cache.clear()
     ConsortiumSettings.forget()
+    consortium_selectors.forget_calendars()
     yield

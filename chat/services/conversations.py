@@ -137,11 +137,10 @@ def conversation_start(
     if local is None or not library.active:
         raise DomainError(f"{library.name} has no chat service.")
     has_coops = library.coops.exists()
-    if consortium_selectors.queue_is_online(local, now):
+    local.library = library
+    if consortium_selectors.queues_online([local], now):
         coop_at = now + timedelta(seconds=library.fallback_delay_seconds)
-    elif any(
-        consortium_selectors.queue_is_online(q, now) for q in library.coops.active()
-    ):
+    elif has_coops and consortium_selectors.queues_online(library.coops.active(), now):
         coop_at = now
     else:
         raise NobodyOnline(
@@ -176,9 +175,8 @@ def conversation_start(
     conversation.save()
     _append(conversation, sender=Message.Sender.PATRON, body=question, now=now)
     config = ConsortiumSettings.load()
-    if has_coops and coop_at > now:
-        timers.schedule(conversation, ChatTimer.Kind.FALLBACK, coop_at)
-    timers.schedule_waiting(conversation, config, now)
+    fallback = {ChatTimer.Kind.FALLBACK: coop_at} if has_coops and coop_at > now else {}
+    timers.schedule_waiting(conversation, config, now, also=fallback)
     events.publish_waiting(conversation)
     return conversation
 

@@ -54,7 +54,11 @@ def cancel(conversation: Conversation) -> None:
     ChatTimer.objects.filter(conversation=conversation, fired_at__isnull=True).delete()
 
 
-def schedule_waiting(conversation, config: ConsortiumSettings, now) -> None:
+def schedule_waiting(
+    conversation, config: ConsortiumSettings, now, also: dict | None = None
+) -> None:
+    """The waiting chat's timers, and `also` (kind -> instant) in the same
+    statement."""
     since = conversation.waiting_since
     schedule_many(
         conversation,
@@ -62,6 +66,7 @@ def schedule_waiting(conversation, config: ConsortiumSettings, now) -> None:
             Kind.MISSED_RISK: since + timedelta(seconds=config.pickup_seconds),
             Kind.WAITING_LONG: since
             + timedelta(seconds=config.waiting_highlight_seconds),
+            **(also or {}),
         },
     )
 

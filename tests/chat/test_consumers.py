@@ -341,6 +341,38 @@ async def test_a_waiting_patron_hears_its_position_only_when_it_moves():
     await patron.disconnect()
 
 
+async def test_the_waiting_patrons_of_a_process_move_up_on_one_read_of_the_places(
+    monkeypatch,
+):
+    from chat import selectors
+
+    library, _local, librarian, first = await make_world()
+    start = database_sync_to_async(services.conversation_start)
+    behind = [await start(library=library, question=f"Maps {n}?") for n in range(3)]
+    patrons = []
+    for chat in behind:
+        patron = await patron_socket(chat.patron_token)
+        await patron.send_json_to({"type": "resume", "after": 0})
+        await receive(patron, "state")
+        patrons.append(patron)
+    reads = []
+    counted = selectors.waiting_positions
+
+    def counting(at):
+        reads.append(at)
+        return counted(at)
+
+    monkeypatch.setattr(selectors, "waiting_positions", counting)
+    await database_sync_to_async(services.conversation_accept)(
+        conversation_id=first.pk, actor=librarian
+    )
+    places = [(await receive(p, "state"))["state"]["position"] for p in patrons]
+    assert places == [1, 2, 3]
+    assert len(reads) == 1
+    for patron in patrons:
+        await patron.disconnect()
+
+
 async def test_the_waiting_list_keeps_moving_while_an_accept_waits_for_the_database(
     monkeypatch,
 ):

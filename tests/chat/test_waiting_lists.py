@@ -117,6 +117,28 @@ def test_a_chat_picked_up_or_ended_is_gone_with_its_latest_seq(world):
     assert gone["seq"] > offered["seq"]
 
 
+def test_a_pickup_tells_the_desks_gone_without_reading_the_chat_again(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    library, _local, _coop, mine, *_rest, now = world
+    chat = services.conversation_start(library=library, question="Atlas?", now=now)
+    sent = []
+    monkeypatch.setattr(events, "publish_now", lambda group, e: sent.append(e))
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.conversation_accept(conversation_id=chat.pk, actor=mine, now=now)
+    with CaptureQueriesContext(connection) as captured:
+        for callback in callbacks:
+            callback()
+    assert [e for e in sent if e["type"].startswith("desk.waiting")] == [
+        {
+            "type": "desk.waiting_gone",
+            "conversation": chat.pk,
+            "seq": Conversation.objects.get(pk=chat.pk).last_seq,
+        }
+    ]
+    assert not [q for q in captured if "chat_conversation" in q["sql"]]
+
+
 def test_the_offer_is_read_in_the_same_few_queries_however_many_are_online(world):
     library, local, *_rest, now = world
 
