@@ -100,8 +100,9 @@ def messages_after(
     """Messages with a sequence number above `seq`: what a reconnecting client
     missed. Patrons never receive internal notes."""
     messages = (
+        # `conversation.messages` hands each message `conversation` itself.
         conversation.messages.filter(seq__gt=seq)
-        .select_related("author__library", "attachment", "conversation")
+        .select_related("author__library", "attachment")
         .order_by("seq")
     )
     if not include_notes:
@@ -431,22 +432,31 @@ def on_duty(at: datetime | None = None) -> list[dict]:
     at = at or timezone.now()
     monitors = (
         consortium_selectors.fresh_monitors(at)
-        .select_related("staff__library", "queue")
         .order_by("staff__username", "queue__code")
+        .values_list(
+            "staff_id",
+            "staff__display_name",
+            "staff__first_name",
+            "staff__username",
+            "staff__library__name",
+            "queue__code",
+        )
     )
     people: dict[int, dict] = {}
-    for m in monitors:
-        row = people.setdefault(
-            m.staff_id,
-            {
-                "id": m.staff_id,
-                "name": m.staff.chat_name,
-                "library": m.staff.library.name if m.staff.library_id else "Help desk",
+    for staff_id, display, first, username, library, queue in monitors:
+        # Read as values, not models: `Staff.chat_name` without the Staff.
+        if staff_id not in people:
+            name = display or (
+                f"{first or username} from {library}" if library else first or username
+            )
+            people[staff_id] = {
+                "id": staff_id,
+                "name": name,
+                "library": library or "Help desk",
                 "queues": [],
                 "chats": 0,
-            },
-        )
-        row["queues"].append(m.queue.code)
+            }
+        people[staff_id]["queues"].append(queue)
     counts = (
         Conversation.objects.active()
         .filter(librarian_id__in=people)

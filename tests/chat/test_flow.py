@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from chat import selectors, services, tasks
 from chat.models import BackupCall, Conversation, Message, Ticket
+from consortium.models import Staff
 from consortium.services import DomainError
 from knowledgebase.models import CannedMessage
 from tests.chat.conftest import NOW, accepted_chat, monitor, open_all_week, start
@@ -457,6 +458,23 @@ def test_on_duty_lists_online_librarians_with_queues_and_chat_counts(setup):
     rows = {r["id"]: r for r in selectors.on_duty(NOW)}
     assert rows[local_librarian.pk]["chats"] == 1
     assert rows[coop_librarian.pk]["queues"] == ["coop-state"]
+
+
+def test_on_duty_names_librarians_as_their_chat_name(setup):
+    library, local, coop, local_librarian, coop_librarian = setup
+    named = StaffFactory(library=library, display_name="Ask Ana")
+    bare = StaffFactory(library=library, first_name="")
+    helpdesk = StaffFactory(library=None, role=Staff.Role.HELPDESK, first_name="Hal")
+    everyone = [local_librarian, coop_librarian, named, bare, helpdesk]
+    for staff in everyone:
+        monitor(staff, coop)
+    rows = {r["id"]: r for r in selectors.on_duty(NOW)}
+    for staff in everyone:
+        assert rows[staff.pk]["name"] == staff.chat_name
+        expected = staff.library.name if staff.library_id else "Help desk"
+        assert rows[staff.pk]["library"] == expected
+    assert rows[named.pk]["name"] == "Ask Ana"
+    assert rows[helpdesk.pk]["name"] == "Hal"
 
 
 def test_the_patron_sees_their_place_in_line(setup):
