@@ -444,14 +444,12 @@ def on_duty(at: datetime | None = None) -> list[dict]:
     )
     people: dict[int, dict] = {}
     for staff_id, display, first, username, library, queue in monitors:
-        # Read as values, not models: `Staff.chat_name` without the Staff.
+        # Read as values, not models: four models per monitor cost more
+        # than the read.
         if staff_id not in people:
-            name = display or (
-                f"{first or username} from {library}" if library else first or username
-            )
             people[staff_id] = {
                 "id": staff_id,
-                "name": name,
+                "name": Staff.compose_chat_name(display, first, username, library),
                 "library": library or "Help desk",
                 "queues": [],
                 "chats": 0,

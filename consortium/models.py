@@ -549,10 +549,23 @@ class Staff(ScopedModel, AbstractUser):
 
     @property
     def chat_name(self) -> str:
-        if self.display_name:
-            return self.display_name
-        first = self.first_name or self.username
-        return f"{first} from {self.library.name}" if self.library_id else first
+        return self.compose_chat_name(
+            self.display_name,
+            self.first_name,
+            self.username,
+            self.library.name if self.library_id else None,
+        )
+
+    @staticmethod
+    def compose_chat_name(
+        display_name: str, first_name: str, username: str, library_name: str | None
+    ) -> str:
+        """How patrons and colleagues see a librarian, from the columns alone
+        (for reads of values rather than Staff rows)."""
+        if display_name:
+            return display_name
+        first = first_name or username
+        return f"{first} from {library_name}" if library_name else first
 
     def clean(self):
         super().clean()

@@ -137,7 +137,7 @@ def conversation_start(
     if local is None or not library.active:
         raise DomainError(f"{library.name} has no chat service.")
     has_coops = library.coops.exists()
-    local.library = library
+    local.library = library  # `queues_online` checks it is active: no re-read
     if consortium_selectors.queues_online([local], now):
         coop_at = now + timedelta(seconds=library.fallback_delay_seconds)
     elif has_coops and consortium_selectors.queues_online(library.coops.active(), now):
