@@ -86,6 +86,8 @@ def test_a_change_to_posted_hours_is_seen_at_once(queue):
 
 
 def test_another_process_change_is_seen_after_the_window(queue, monkeypatch):
+    # The suite keeps calendars for a whole test (conftest); here, the window.
+    monkeypatch.setattr("consortium.selectors.CALENDAR_CACHE_SECONDS", 5.0)
     assert online(queue)
     # What another process changed (no signal reaches this one):
     PostedHours.objects.filter(queue=queue).update(opens=12 * 60)
