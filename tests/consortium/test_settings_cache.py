@@ -38,6 +38,8 @@ def test_the_help_desk_saving_settings_is_read_at_once(helpdesk):
 
 @pytest.mark.django_db
 def test_another_process_change_is_read_after_the_window(monkeypatch):
+    # The suite keeps settings for a whole test (conftest); here, the window.
+    monkeypatch.setattr(ConsortiumSettings, "CACHE_SECONDS", 5.0)
     ConsortiumSettings.load()
     # What another process saved (no signal reaches this one):
     ConsortiumSettings.objects.filter(pk=1).update(pickup_seconds=55)
