@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from chat import events, selectors
@@ -133,10 +133,19 @@ def conversation_start(
     question = clean_question(question)
     ip_hash = hash_ip(ip)
     check_not_blocked(ip_hash=ip_hash, email=patron_email.strip(), now=now)
-    local = local_queue(library)
+    # The local queue, and whether the library is in a co-op, in one read.
+    local = (
+        library.queues.active()
+        .local()
+        .annotate(
+            has_coops=Exists(Library.coops.through.objects.filter(library=library))
+        )
+        .order_by("code")
+        .first()
+    )
     if local is None or not library.active:
         raise DomainError(f"{library.name} has no chat service.")
-    has_coops = library.coops.exists()
+    has_coops = local.has_coops
     local.library = library  # `queues_online` checks it is active: no re-read
     if consortium_selectors.queues_online([local], now):
         coop_at = now + timedelta(seconds=library.fallback_delay_seconds)
@@ -161,6 +170,7 @@ def conversation_start(
         waiting_since=now,
         patron_last_seen=now,
         last_patron_at=now,
+        last_seq=1,  # the question, stored below: no UPDATE for its number
         coop_at=coop_at if has_coops else None,
         patron_ip_hash=ip_hash,
         lang="es" if lang == "es" else "en",
@@ -173,7 +183,7 @@ def conversation_start(
         exclude=["library", "queue"], validate_unique=False, validate_constraints=False
     )
     conversation.save()
-    _append(conversation, sender=Message.Sender.PATRON, body=question, now=now)
+    _store(conversation, sender=Message.Sender.PATRON, body=question, now=now)
     config = ConsortiumSettings.load()
     fallback = {ChatTimer.Kind.FALLBACK: coop_at} if has_coops and coop_at > now else {}
     timers.schedule_waiting(conversation, config, now, also=fallback)
@@ -208,6 +218,7 @@ def conversation_accept(
     conversation.last_librarian_at = now
     conversation.transfer_to = None
     conversation.transfer_queue = None
+    conversation.last_seq += 1  # the "joined" line, stored below
     conversation.save(
         update_fields=[
             "status",
@@ -217,9 +228,10 @@ def conversation_accept(
             "last_librarian_at",
             "transfer_to",
             "transfer_queue",
+            "last_seq",
         ]
     )
-    _append(
+    _store(
         conversation,
         sender=Message.Sender.SYSTEM,
         body=system_text("joined", conversation.lang, name=actor.chat_name),
@@ -575,6 +587,19 @@ def _append(conversation, *, sender, body, now, client_id="", author=None) -> Me
     elif sender == Message.Sender.LIBRARIAN:
         changes["last_librarian_at"] = conversation.last_librarian_at = now
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    return _store(
+        conversation,
+        sender=sender,
+        body=body,
+        now=now,
+        client_id=client_id,
+        author=author,
+    )
+
+
+def _store(conversation, *, sender, body, now, client_id="", author=None) -> Message:
+    """Message number `conversation.last_seq`, which the caller has already
+    written to the conversation row (`_append`, or its own save)."""
     try:
         # Every caller holds the row lock in a transaction of its own and lets
         # the error end it, so no savepoint (two more round trips a message).

@@ -13,8 +13,8 @@ from chat import services
 from tests.chat.conftest import NOW, monitor, start
 from tests.consortium.factories import StaffFactory
 
-START, START_AFTER_COMMIT = 7, 3
-ACCEPT, ACCEPT_AFTER_COMMIT = 11, 0
+START, START_AFTER_COMMIT = 5, 3
+ACCEPT, ACCEPT_AFTER_COMMIT = 10, 0
 
 
 def statements(captured) -> int:
