@@ -219,19 +219,26 @@ def publish_state(conversation, *, was_waiting: bool = True) -> None:
     publish_on_commit(DESK, {"type": "desk.duty"})
 
 
-def publish_waiting(conversation) -> None:
+def publish_waiting(conversation, *, as_stored: bool = False) -> None:
     """The chat's place on the waiting lists may have changed (it started,
     was picked up, ended, was transferred, reached the co-op queues). After
     commit its row is read once and offered to the desks that may pick it up
     (`desk.waiting_offer`), or every desk drops it (`desk.waiting_gone`): no
-    desk re-reads its whole list. Waiting patrons re-read their position."""
+    desk re-reads its whole list. Waiting patrons re-read their position.
+
+    `as_stored`: `conversation` holds exactly what the transaction stored,
+    with its library and queue (a chat just started), so the offer is built
+    from it without reading the chat again. A change committed meanwhile
+    elsewhere (a pickup) appended a message: its event has a higher `seq`
+    and wins at every desk, whichever arrives first."""
     conversation_id = conversation.pk
 
     def send():
         from chat.selectors import waiting_event  # selectors import this module
 
         if conversation.status == conversation.Status.WAITING:
-            publish_now(DESK, waiting_event(conversation_id))
+            stored = conversation if as_stored else None
+            publish_now(DESK, waiting_event(conversation_id, stored=stored))
         else:
             # Committed as not waiting (picked up, ended): nothing to read.
             # A later wait (a transfer) appends a message, so its offer

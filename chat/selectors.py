@@ -344,15 +344,21 @@ def pickup_key(c: Conversation) -> list:
     return [0 if c.resident else 1, c.requested_at.timestamp(), c.pk]
 
 
-def waiting_event(conversation_id: int, at: datetime | None = None) -> dict:
+def waiting_event(
+    conversation_id: int,
+    at: datetime | None = None,
+    *,
+    stored: Conversation | None = None,
+) -> dict:
     """What every desk is told when one chat's place on the waiting lists
     may have changed, read once after commit: `desk.waiting_offer` with its
     row, pre-encoded, and the librarians who may pick it up (`acceptable_by`
     for each of them lists it); or `desk.waiting_gone`. `seq` orders the
     events of one chat: the patron's question, every pickup and transfer
-    append a message."""
+    append a message. `stored`: the chat as its transaction stored it (see
+    `events.publish_waiting`), not read again."""
     at = at or timezone.now()
-    c = (
+    c = stored or (
         Conversation.objects.waiting()
         .select_related("library", "queue", "transferred_from__library")
         .filter(pk=conversation_id)

@@ -187,7 +187,7 @@ def conversation_start(
     config = ConsortiumSettings.load()
     fallback = {ChatTimer.Kind.FALLBACK: coop_at} if has_coops and coop_at > now else {}
     timers.schedule_waiting(conversation, config, now, also=fallback)
-    events.publish_waiting(conversation)
+    events.publish_waiting(conversation, as_stored=True)
     return conversation
 
 

@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from chat import services
+from chat import selectors, services
 from tests.chat.conftest import NOW, monitor, start
 from tests.consortium.factories import StaffFactory
 
-START, START_AFTER_COMMIT = 5, 3
+START, START_AFTER_COMMIT = 5, 2
 ACCEPT, ACCEPT_AFTER_COMMIT = 10, 0
 
 
@@ -56,3 +56,15 @@ def test_a_start_and_a_pickup_take_a_fixed_number_of_statements(
         ),
     )
     assert (during, after) == (ACCEPT, ACCEPT_AFTER_COMMIT)
+
+
+def test_a_started_chat_is_offered_as_a_read_of_it_would_offer_it(setup):
+    """The offer after a start is built from the chat as stored, not read
+    again (the 2 statements after commit above): it is the offer a read
+    gives."""
+    library, local, _coop, librarian, _ = setup
+    monitor(librarian, local)
+    chat = start(library)
+    assert selectors.waiting_event(chat.pk, NOW, stored=chat) == (
+        selectors.waiting_event(chat.pk, NOW)
+    )
