@@ -259,11 +259,8 @@ class PatronConsumer(DirectDispatch, JsonFrameConsumer):
 
     @db
     def _state(self) -> dict:
-        conversation = Conversation.objects.select_related("library", "librarian").get(
-            pk=self.conversation.pk
-        )
-        self.conversation = conversation
-        return selectors.patron_state(conversation)
+        self.conversation, state = selectors.patron_state_read(self.conversation.pk)
+        return state
 
     async def _follow_waiting(self, status: str):
         """Waiting patrons hear when positions change; others need not."""

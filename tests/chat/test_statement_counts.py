@@ -68,3 +68,20 @@ def test_a_started_chat_is_offered_as_a_read_of_it_would_offer_it(setup):
     assert selectors.waiting_event(chat.pk, NOW, stored=chat) == (
         selectors.waiting_event(chat.pk, NOW)
     )
+
+
+def test_a_patron_state_is_one_read_and_its_place_one_more_while_waiting(
+    setup, django_assert_num_queries
+):
+    library, local, _coop, librarian, _ = setup
+    monitor(librarian, local)
+    chat = start(library)
+    with django_assert_num_queries(2):
+        _, waiting = selectors.patron_state_read(chat.pk, NOW)
+    assert waiting["position"] == 1
+    services.conversation_accept(conversation_id=chat.pk, actor=librarian, now=NOW)
+    with django_assert_num_queries(1):
+        _, active = selectors.patron_state_read(chat.pk, NOW)
+    chat.refresh_from_db()
+    assert active == selectors.patron_state(chat, NOW)
+    assert active["librarian"] == librarian.chat_name
