@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from chat import events, selectors
@@ -94,9 +94,14 @@ def clean_question(question: str) -> str:
     return question
 
 
+def local_queues(library: Library) -> QuerySet[Queue]:
+    """The library's active local queues, its own first."""
+    return library.queues.active().local().order_by("code")
+
+
 def local_queue(library: Library) -> Queue | None:
     """The library's own (first active local) queue."""
-    return library.queues.active().local().order_by("code").first()
+    return local_queues(library).first()
 
 
 def _locked(conversation_id: int) -> Conversation:
@@ -135,12 +140,10 @@ def conversation_start(
     check_not_blocked(ip_hash=ip_hash, email=patron_email.strip(), now=now)
     # The local queue, and whether the library is in a co-op, in one read.
     local = (
-        library.queues.active()
-        .local()
+        local_queues(library)
         .annotate(
             has_coops=Exists(Library.coops.through.objects.filter(library=library))
         )
-        .order_by("code")
         .first()
     )
     if local is None or not library.active:
@@ -218,9 +221,12 @@ def conversation_accept(
     conversation.last_librarian_at = now
     conversation.transfer_to = None
     conversation.transfer_queue = None
-    conversation.last_seq += 1  # the "joined" line, stored below
-    conversation.save(
-        update_fields=[
+    _append(
+        conversation,
+        sender=Message.Sender.SYSTEM,
+        body=system_text("joined", conversation.lang, name=actor.chat_name),
+        now=now,
+        with_fields=(
             "status",
             "librarian",
             "accepted_at",
@@ -228,14 +234,7 @@ def conversation_accept(
             "last_librarian_at",
             "transfer_to",
             "transfer_queue",
-            "last_seq",
-        ]
-    )
-    _store(
-        conversation,
-        sender=Message.Sender.SYSTEM,
-        body=system_text("joined", conversation.lang, name=actor.chat_name),
-        now=now,
+        ),
     )
     timers.schedule_active(conversation, ConsortiumSettings.load(), now, actor)
     events.publish_state(conversation)
@@ -576,11 +575,16 @@ def conversation_transfer(
     return conversation
 
 
-def _append(conversation, *, sender, body, now, client_id="", author=None) -> Message:
+def _append(
+    conversation, *, sender, body, now, client_id="", author=None, with_fields=()
+) -> Message:
     """Next sequence number under the caller's lock of the conversation row;
-    also records who was last active, for the idle and silence timers."""
+    also records who was last active, for the idle and silence timers.
+    `with_fields`: other fields the caller changed on `conversation`,
+    written in the same UPDATE."""
     conversation.last_seq += 1
-    changes = {"last_seq": conversation.last_seq}
+    changes = {field: getattr(conversation, field) for field in with_fields}
+    changes["last_seq"] = conversation.last_seq
     if sender == Message.Sender.PATRON:
         changes["last_patron_at"] = conversation.last_patron_at = now
         changes["patron_last_seen"] = conversation.patron_last_seen = now
@@ -599,7 +603,7 @@ def _append(conversation, *, sender, body, now, client_id="", author=None) -> Me
 
 def _store(conversation, *, sender, body, now, client_id="", author=None) -> Message:
     """Message number `conversation.last_seq`, which the caller has already
-    written to the conversation row (`_append`, or its own save)."""
+    written to the conversation row (`_append`, or the INSERT of a start)."""
     try:
         # Every caller holds the row lock in a transaction of its own and lets
         # the error end it, so no savepoint (two more round trips a message).
