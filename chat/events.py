@@ -139,23 +139,30 @@ def iso(value):
     return value.isoformat() if value else None
 
 
+def attachment_payload(message, att, *, for_patron: bool) -> dict:
+    conversation = message.conversation
+    url = (
+        reverse("chat-patron-file", args=[conversation.patron_token, att.pk])
+        if for_patron
+        else reverse("desk-file", args=[conversation.pk, att.pk])
+    )
+    return {
+        "name": att.name,
+        "size": att.size,
+        "content_type": att.content_type,
+        "url": url,
+    }
+
+
 def message_payload(message, *, for_patron: bool) -> dict:
-    attachment = None
-    att = getattr(message, "attachment", None) if message.sender != "system" else None
-    # (Fresh messages know they have none: `_append` primes the cache.)
-    if att is not None:
-        conversation = message.conversation
-        url = (
-            reverse("chat-patron-file", args=[conversation.patron_token, att.pk])
-            if for_patron
-            else reverse("desk-file", args=[conversation.pk, att.pk])
-        )
-        attachment = {
-            "name": att.name,
-            "size": att.size,
-            "content_type": att.content_type,
-            "url": url,
-        }
+    """A message as clients show it. `attachments` lists its files in order;
+    `attachment` is the first of them (or null), as clients older than
+    several files per message read it. (Fresh messages know their files:
+    `_append` and `attach` keep them, so this needs no query.)"""
+    files = message.files if message.sender != "system" else []
+    attachments = [
+        attachment_payload(message, att, for_patron=for_patron) for att in files
+    ]
     author = None
     if message.author_id and message.sender in ("librarian", "note"):
         author = message.author.chat_name
@@ -166,7 +173,8 @@ def message_payload(message, *, for_patron: bool) -> dict:
         "author": author,
         "client_id": message.client_id,
         "created_at": iso(message.created_at),
-        "attachment": attachment,
+        "attachment": attachments[0] if attachments else None,
+        "attachments": attachments,
     }
 
 

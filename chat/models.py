@@ -260,6 +260,21 @@ class Message(models.Model):
     def is_internal(self) -> bool:
         return self.sender == self.Sender.NOTE
 
+    @property
+    def files(self) -> list[Attachment]:
+        """This message's attachments in the order they came: from the cache
+        that `prefetch_related("attachments")`, `_append` and `attach` keep,
+        else one query."""
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("attachments")
+        return list(self.attachments.all() if cached is None else cached)
+
+    def know_files(self, files) -> None:
+        """Remember `files` as all of this message's attachments (a message
+        just stored, whose payload must not query)."""
+        if not hasattr(self, "_prefetched_objects_cache"):
+            self._prefetched_objects_cache = {}
+        self._prefetched_objects_cache["attachments"] = list(files)
+
 
 def attachment_path(instance, filename):
     # The stored name is random: the patron's file name is kept in `name` only.
@@ -267,19 +282,24 @@ def attachment_path(instance, filename):
 
 
 class Attachment(models.Model):
-    """A file shared in a chat, checked by its content before it is stored."""
+    """A file shared in a conversation, checked by its content before it is
+    stored. A chat message carries one; an email (and an MMS) may carry
+    several, in the order they came."""
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="attachments"
     )
-    message = models.OneToOneField(
-        Message, on_delete=models.CASCADE, related_name="attachment"
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments"
     )
     file = models.FileField(upload_to=attachment_path, max_length=200)
     name = models.CharField(max_length=200)
     size = models.PositiveIntegerField()
     content_type = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
 
     def __str__(self):
         return self.name
@@ -460,11 +480,12 @@ class InboundEmail(ScopedModel):
         RECEIVED = "received", "Received, not processed yet"
         APPENDED = "appended", "Added to a ticket"
         CREATED = "created", "Created a ticket"
-        AUTO_REPLY = "auto_reply", "Auto-reply (ignored)"
+        AUTO_REPLY = "auto_reply", "Automatic mail (ignored)"
         BOUNCE = "bounce", "Bounce (noted on the ticket)"
         LOOP = "loop", "Our own mail come back (ignored)"
         DUPLICATE = "duplicate", "Received before (ignored)"
         QUARANTINED = "quarantined", "Quarantined"
+        FAILED = "failed", "Processing failed"
 
     via = models.CharField(max_length=8, choices=Via.choices)
     raw = models.BinaryField()
@@ -481,6 +502,9 @@ class InboundEmail(ScopedModel):
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times processing began (a crash can leave it received)."
+    )
 
     class Meta:
         ordering = ["-received_at"]

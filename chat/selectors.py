@@ -102,7 +102,8 @@ def messages_after(
     messages = (
         # `conversation.messages` hands each message `conversation` itself.
         conversation.messages.filter(seq__gt=seq)
-        .select_related("author__library", "attachment")
+        .select_related("author__library")
+        .prefetch_related("attachments")
         .order_by("seq")
     )
     if not include_notes:

@@ -87,7 +87,7 @@ def ticket_detail(request, ticket_id):
     ticket = _ticket_for(request, ticket_id)
     thread = (
         ticket.conversation.messages.select_related("author")
-        .prefetch_related("attachment")
+        .prefetch_related("attachments")
         .order_by("seq")
     )
     return render(

@@ -133,7 +133,11 @@ class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     author_name = serializers.SerializerMethodField()
     internal = serializers.BooleanField(source="is_internal", read_only=True)
-    attachment = serializers.SerializerMethodField()
+    attachment = serializers.SerializerMethodField(
+        help_text="The first of `attachments`, or null (kept for clients "
+        "written when a message had at most one file)."
+    )
+    attachments = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()
 
     class Meta:
@@ -147,6 +151,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "internal",
             "body",
             "attachment",
+            "attachments",
         ]
         read_only_fields = fields
 
@@ -156,12 +161,17 @@ class MessageSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AttachmentSerializer(allow_null=True))
     def get_attachment(self, message):
-        attachment = getattr(message, "attachment", None)
-        if attachment is None:
-            return None
-        data = AttachmentSerializer(attachment).data
-        data["name"] = self._shown(data["name"])  # the patron's own file name
-        return data
+        shown = self.get_attachments(message)
+        return shown[0] if shown else None
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, message):
+        shown = []
+        for attachment in message.files:
+            data = AttachmentSerializer(attachment).data
+            data["name"] = self._shown(data["name"])  # the patron's own file name
+            shown.append(data)
+        return shown
 
     @extend_schema_field(serializers.CharField())
     def get_body(self, message):

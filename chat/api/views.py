@@ -128,7 +128,8 @@ class ConversationViewSet(ScopedReadViewSet):
 def _thread(conversation: Conversation, personal_data: bool) -> dict:
     messages = (
         Message.objects.filter(conversation=conversation)
-        .select_related("author__library", "attachment")
+        .select_related("author__library")
+        .prefetch_related("attachments")
         .order_by("seq")
     )
     context = {"personal_data": personal_data, "conversation": conversation}

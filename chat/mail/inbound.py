@@ -28,6 +28,7 @@ from itertools import islice
 
 import filetype
 import nh3
+from flufl.bounce import all_failures
 
 MB = 1024 * 1024
 MAX_MESSAGE_BYTES = 30 * MB
@@ -147,6 +148,7 @@ class ParsedEmail:
     attachments: list[ParsedAttachment]
     rejected_attachments: list[tuple[str, str]]
     kind: str
+    kind_reason: str
     headers_loop_marker: bool
 
 
@@ -176,6 +178,12 @@ def _parse(raw: bytes, loop_header: str) -> ParsedEmail:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     from_name, from_email = _sender(message)
     subject = _one_line(_decode_words(_first_header(message, "Subject")))
+    kind, kind_reason = _classify(message, subject, from_email)
+    if not from_email and kind == "message":
+        raise MalformedEmail(
+            "The message has no usable From address (none in its From, "
+            "Reply-To or Sender header)."
+        )
     plain_parts = _body_parts(message, "plain")
     html_parts = _body_parts(message, "html")
     html = _sanitise_html("\n".join(_part_text(part) for part in html_parts))
@@ -200,7 +208,8 @@ def _parse(raw: bytes, loop_header: str) -> ParsedEmail:
         html=html,
         attachments=attachments,
         rejected_attachments=rejected,
-        kind=_classify(message, subject, from_email),
+        kind=kind,
+        kind_reason=kind_reason,
         headers_loop_marker=bool(_header_values(message, loop_header)),
     )
 
@@ -279,11 +288,23 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:
-    """The From display name and address; a mail nobody can answer is refused."""
-    senders = _addresses(_header_values(message, "From"))
-    if not senders:
-        raise MalformedEmail("The message has no usable From address.")
-    return senders[0]
+    """The display name and address to answer: the first usable address of
+    From, else Reply-To, else Sender; ("", "") when there is none (automatic
+    mail may have none; a person's mail is then refused by the caller).
+
+    An address the strict parser misses (unbalanced quotes or brackets, an
+    unquoted comma in the name) is still found by its `local@domain` shape.
+    """
+    for name in ("From", "Reply-To", "Sender"):
+        values = _header_values(message, name)
+        senders = _addresses(values)
+        if senders:
+            return senders[0]
+        for value in values:
+            found = _ADDRESS.search(_decode_words(value))
+            if found:
+                return "", found.group(0).strip(".").lower()
+    return "", ""
 
 
 def _recipients(message: EmailMessage) -> list[str]:
@@ -731,16 +752,28 @@ def _safe_file_name(name: str) -> str:
 # Classification ------------------------------------------------------------------
 
 
-def _classify(message: EmailMessage, subject: str, from_email: str) -> str:
-    """The kind of mail: a bounce, an automatic reply, or a message from a person.
+def _classify(message: EmailMessage, subject: str, from_email: str) -> tuple[str, str]:
+    """(kind, why) of a mail: "message" when a person wrote it, "bounce", or
+    "auto_reply" for any other automatic mail (autoresponders, notifications,
+    bulk and list mail, feedback reports, read receipts), with the rule that
+    said so in `why`.
 
-    Bounces are checked first because many also carry auto-reply headers.
+    Standard reports first (RFC 3464 delivery status, RFC 5965 feedback,
+    RFC 8098 read receipts), then bounces in the older formats of many MTAs
+    (flufl.bounce, GNU Mailman's detectors), then the RFC 3834 and de facto
+    headers automatic senders set, the null return path, and last typical
+    subjects.
     """
-    if _is_bounce(message, subject, from_email):
-        return "bounce"
-    if _is_auto_reply(message, subject):
-        return "auto_reply"
-    return "message"
+    for rule in _RULES:
+        verdict = rule(message, subject, from_email)
+        if verdict:
+            kind, why = verdict
+            return ("bounce" if kind == "bounce" else "auto_reply"), why
+    return "message", ""
+
+
+def _content_types(message: EmailMessage) -> set[str]:
+    return {part.get_content_type() for part in islice(message.walk(), 200)}
 
 
 def _report_type(message: EmailMessage) -> str:
@@ -750,33 +783,106 @@ def _report_type(message: EmailMessage) -> str:
     return str(message.get_param("report-type", "")).lower()
 
 
-def _is_bounce(message: EmailMessage, subject: str, from_email: str) -> bool:
-    """A delivery status notification: a DSN report, or a failure subject from a
-    mail daemon or with the null Return-Path bounces are sent with."""
-    if _report_type(message) == "delivery-status":
-        return True
-    from_daemon = from_email.split("@")[0] in {"mailer-daemon", "postmaster"}
-    null_sender = any(v == "<>" for v in _header_values(message, "Return-Path"))
-    return (from_daemon or null_sender) and bool(_FAILURE_SUBJECT.search(subject))
+def _standard_report(message, subject, from_email):
+    report, types = _report_type(message), _content_types(message)
+    if report == "delivery-status" or types & {
+        "message/delivery-status",
+        "message/global-delivery-status",
+    }:
+        return "bounce", "A delivery status report (RFC 3464)."
+    if report == "feedback-report" or "message/feedback-report" in types:
+        return "feedback", "An abuse or spam feedback report (ARF, RFC 5965)."
+    if report == "disposition-notification" or types & {
+        "message/disposition-notification",
+        "message/global-disposition-notification",
+    }:
+        return "receipt", "A read receipt (RFC 8098)."
+    return None
 
 
-def _is_auto_reply(message: EmailMessage, subject: str) -> bool:
-    """Mail no person wrote for this ticket: autoresponders, read receipts and
-    mailing-list traffic, by their standard headers or typical subjects."""
-    auto_submitted = _first_header(message, "Auto-Submitted").split(";")[0].strip()
+_MAIL_SYSTEM_LOCALS = frozenset(
+    {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mdaemon",
+     "double-bounce", "bounce", "bounces", "mail.delivery.system"}
+)  # fmt: skip
+
+
+def _null_sender(message: EmailMessage) -> bool:
+    return any(
+        v.strip() in ("<>", "") for v in _header_values(message, "Return-Path")
+    ) and bool(_header_values(message, "Return-Path"))
+
+
+def _from_mail_system(message: EmailMessage, from_email: str) -> bool:
+    local = from_email.split("@")[0]
+    return (
+        local in _MAIL_SYSTEM_LOCALS
+        or local.startswith("mailer-daemon")
+        or _null_sender(message)
+    )
+
+
+def _legacy_bounce(message, subject, from_email):
+    """A bounce without a standard report: recognised by flufl.bounce when a
+    mail system sent it or its subject says delivery failed (its detectors
+    read bodies, so a person quoting a bounce is not taken for one)."""
+    from_system = _from_mail_system(message, from_email)
+    failure_subject = bool(_FAILURE_SUBJECT.search(subject))
+    if not (from_system or failure_subject):
+        return None
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # noqa: BLE001 - a third-party detector on hostile input
+        temporary = permanent = frozenset()
+    if temporary or permanent:
+        return "bounce", "A delivery failure report (recognised by flufl.bounce)."
+    if from_system and failure_subject:
+        return "bounce", "A delivery failure from a mail system."
+    return None
+
+
+_AUTO_REPLY_HEADERS = (
+    "X-Autoreply",
+    "X-Autorespond",
+    "X-Autoresponder",
+    "X-AutoReply-From",
+    "X-Mail-Autoreply",
+    "X-Autogenerated",
+)
+
+
+def _automatic_headers(message, subject, from_email):
+    auto_submitted = _first_header(message, "Auto-Submitted").split(";")[0]
+    auto_submitted = auto_submitted.strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        kind = "auto_reply" if auto_submitted == "auto-replied" else "notification"
+        return kind, f"Auto-Submitted: {auto_submitted} (RFC 3834)."
+    for name in _AUTO_REPLY_HEADERS:
+        if _header_values(message, name):
+            return "auto_reply", f"An automatic reply ({name} header)."
     precedence = _first_header(message, "Precedence").strip().lower()
+    if precedence == "auto_reply":
+        return "auto_reply", "Precedence: auto_reply."
+    if precedence in _LIST_PRECEDENCE:
+        return "bulk", f"Precedence: {precedence} (bulk or list mail)."
+    if _header_values(message, "List-Id") or _header_values(
+        message, "List-Unsubscribe"
+    ):
+        return "bulk", "Mailing-list or newsletter mail (List-Id/List-Unsubscribe)."
+    if _null_sender(message):
+        return "notification", "Sent with a null return path (automatic mail)."
+    return None
+
+
+def _automatic_subject(message, subject, from_email):
     suppress = {
         token.strip().lower()
         for token in _first_header(message, "X-Auto-Response-Suppress").split(",")
     }
-    return bool(
-        (auto_submitted and auto_submitted.lower() != "no")
-        or any(
-            _header_values(message, name)
-            for name in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe")
-        )
-        or precedence in _LIST_PRECEDENCE
-        or (suppress & {"oof", "all"} and _AWAY_SUBJECT.search(subject))
-        or _AUTO_REPLY_SUBJECT.match(subject)
-        or _report_type(message) == "disposition-notification"
-    )
+    if (suppress & {"oof", "all"} and _AWAY_SUBJECT.search(subject)) or (
+        _AUTO_REPLY_SUBJECT.match(subject)
+    ):
+        return "auto_reply", "An automatic reply (by its subject)."
+    return None
+
+
+_RULES = (_standard_report, _legacy_bounce, _automatic_headers, _automatic_subject)

@@ -70,8 +70,7 @@ def ticket_reply_email(message: Message) -> EmailMultiAlternatives:
     mail.attach_alternative(
         render_to_string("chat/email/ticket_reply.html", context), "text/html"
     )
-    attachment = getattr(message, "attachment", None)
-    for item in [attachment] if attachment else []:
+    for item in message.files:
         with item.file.open("rb") as handle:
             mail.attach(item.name, handle.read(), item.content_type)
     return mail

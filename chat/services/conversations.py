@@ -398,7 +398,7 @@ def _append_in_one_statement(
         created_at=now,
     )
     message._state.adding = False
-    message._state.fields_cache["attachment"] = None
+    message.know_files([])
     events.publish_message(message)
     return message
 
@@ -622,8 +622,8 @@ def _store(conversation, *, sender, body, now, client_id="", author=None) -> Mes
             raise AlreadyStored("This message was already stored.") from error
         raise
     message.conversation = conversation
-    # No attachment yet (one created later in the transaction replaces this),
-    # so building its payload needs no query.
-    message._state.fields_cache["attachment"] = None
+    # No attachment yet (`attach`, later in the transaction, adds to this), so
+    # building its payload needs no query.
+    message.know_files([])
     events.publish_message(message)
     return message

@@ -118,8 +118,9 @@ def attachment_post(
 
 
 def attach(message: Message, *, name: str, data: bytes, content_type: str, now):
-    """Store a checked file on `message` (under the caller's transaction)."""
-    return Attachment.objects.create(
+    """Store a checked file on `message` (under the caller's transaction),
+    after any it has already."""
+    attachment = Attachment.objects.create(
         conversation_id=message.conversation_id,
         message=message,
         file=ContentFile(data, name=name),
@@ -128,3 +129,5 @@ def attach(message: Message, *, name: str, data: bytes, content_type: str, now):
         content_type=content_type,
         created_at=now,
     )
+    message.know_files([*message.files, attachment])
+    return attachment

@@ -9,6 +9,7 @@ crash or a parsing surprise never loses one.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from chat import events
@@ -42,6 +43,12 @@ from consortium import selectors as consortium_selectors
 from consortium.db import is_unique_violation
 from consortium.models import ConsortiumSettings, Library, Staff
 from consortium.services import DomainError
+
+logger = logging.getLogger(__name__)
+
+# Processing that began this many times without settling (the worker died
+# under it) is given up: the email is marked failed, not tried for ever.
+MAX_PROCESSING_ATTEMPTS = 3
 
 MAX_TICKET_MESSAGE_CHARS = 20000
 ESCALATE_AFTER = timedelta(hours=24)
@@ -492,14 +499,54 @@ def inbound_email_receive(*, raw: bytes, via: str, now=None) -> InboundEmail:
     return inbound_email_process(inbound_id=inbound.pk, now=now)
 
 
-@transaction.atomic
 def inbound_email_process(*, inbound_id: int, now=None) -> InboundEmail:
     """Turn a stored email into a ticket message. Safe to run twice: only an
-    email still `received` is processed."""
+    email still `received` is processed.
+
+    Whatever goes wrong while processing, the email ends `failed` with the
+    reason after its first try, nothing of the attempt is kept, and the help
+    desk can process it again from the admin; the sweep does not retry it.
+    A try that never ends (the worker killed) counts too: after
+    MAX_PROCESSING_ATTEMPTS the email is marked failed as well.
+    """
     now = now or timezone.now()
-    inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
-    if inbound.status != InboundEmail.Status.RECEIVED:
-        return inbound
+    InboundEmail.objects.filter(
+        pk=inbound_id, status=InboundEmail.Status.RECEIVED
+    ).update(attempts=F("attempts") + 1)
+    with transaction.atomic():
+        inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
+        if inbound.status != InboundEmail.Status.RECEIVED:
+            return inbound
+        if inbound.attempts > MAX_PROCESSING_ATTEMPTS:
+            return _settle(
+                inbound,
+                InboundEmail.Status.FAILED,
+                f"Processing was interrupted {inbound.attempts - 1} times "
+                "(the worker stopped under it); process it again once fixed.",
+                now,
+            )
+        try:
+            with transaction.atomic():
+                return _process(inbound, now)
+        except Exception as error:  # noqa: BLE001 - any failure is stored, never looped
+            logger.exception("Inbound email %s could not be processed", inbound_id)
+            return _settle(
+                inbound,
+                InboundEmail.Status.FAILED,
+                _failure_reason(error),
+                now,
+            )
+
+
+def _failure_reason(error: Exception) -> str:
+    """What went wrong, for the admin: a domain error's own words, else the
+    error's kind and message (the traceback is in the log)."""
+    if isinstance(error, DomainError):
+        return str(error)
+    return f"Processing failed ({type(error).__name__}: {error})"
+
+
+def _process(inbound: InboundEmail, now) -> InboundEmail:
     try:
         parsed = parse_email(bytes(inbound.raw))
     except MalformedEmail as error:
@@ -512,12 +559,12 @@ def inbound_email_process(*, inbound_id: int, now=None) -> InboundEmail:
     if parsed.message_id and (
         InboundEmail.objects.filter(message_id=parsed.message_id)
         .exclude(pk=inbound.pk)
-        .exclude(status__in=[InboundEmail.Status.RECEIVED])
+        .exclude(status__in=[InboundEmail.Status.RECEIVED, InboundEmail.Status.FAILED])
         .exists()
     ):
         return _settle(inbound, InboundEmail.Status.DUPLICATE, "", now)
     ticket, by_address = _addressed_ticket(parsed.recipients)
-    if by_address and ticket is None:
+    if by_address and ticket is None and parsed.kind == "message":
         return _settle(
             inbound,
             InboundEmail.Status.QUARANTINED,
@@ -534,9 +581,13 @@ def inbound_email_process(*, inbound_id: int, now=None) -> InboundEmail:
                 now,
             )
             events.publish_ticket(ticket)
-        return _settle(inbound, InboundEmail.Status.BOUNCE, "", now, ticket)
-    if parsed.kind == "auto_reply":
-        return _settle(inbound, InboundEmail.Status.AUTO_REPLY, "", now, ticket)
+        return _settle(
+            inbound, InboundEmail.Status.BOUNCE, parsed.kind_reason, now, ticket
+        )
+    if parsed.kind != "message":
+        return _settle(
+            inbound, InboundEmail.Status.AUTO_REPLY, parsed.kind_reason, now, ticket
+        )
     if ticket is not None:
         if parsed.from_email != ticket.email.lower():
             return _settle(
@@ -754,13 +805,15 @@ def inbound_email_accept(*, inbound_id: int, actor: Staff, now=None) -> InboundE
 
 @transaction.atomic
 def inbound_email_retry(*, inbound_id: int, actor: Staff, now=None) -> InboundEmail:
-    """Process a quarantined email again (e.g. after a library's ticket
-    address was corrected). Only the help desk."""
+    """Process a quarantined or failed email again (e.g. after a library's
+    ticket address was corrected, or a fix for what failed). Only the help
+    desk."""
     if not actor.is_helpdesk:
         raise DomainError("Only the help desk can process emails again.")
     updated = InboundEmail.objects.filter(
-        pk=inbound_id, status=InboundEmail.Status.QUARANTINED
-    ).update(status=InboundEmail.Status.RECEIVED, reason="", ticket=None)
+        pk=inbound_id,
+        status__in=[InboundEmail.Status.QUARANTINED, InboundEmail.Status.FAILED],
+    ).update(status=InboundEmail.Status.RECEIVED, reason="", ticket=None, attempts=0)
     if not updated:
-        raise DomainError("Only quarantined emails can be processed again.")
+        raise DomainError("Only quarantined or failed emails can be processed again.")
     return inbound_email_process(inbound_id=inbound_id, now=now)

@@ -667,7 +667,7 @@ def test_delivery_status_notification_is_a_bounce():
         ),
         ({"Return-Path": "<>", "Subject": "Undeliverable: Re: My hold"}, "bounce"),
         ({"From": "MAILER-DAEMON@mx.example.com", "Subject": "Question"}, "message"),
-        ({"Return-Path": "<>", "Subject": "Question"}, "message"),
+        ({"Return-Path": "<>", "Subject": "Question"}, "auto_reply"),  # RFC 5321 4.5.5
     ],
 )
 def test_classification_by_headers_and_subject(headers, kind):
@@ -781,10 +781,18 @@ def test_malformed_fixture_parses_what_it_can():
 
 
 def test_mail_without_from_is_refused():
+    raw = load("no_from.eml").replace(b"Return-Path: <>\n", b"")
     with pytest.raises(MalformedEmail) as refused:
-        parse("no_from.eml")
+        parse_email(raw)
 
-    assert refused.value.reason == "The message has no usable From address."
+    assert refused.value.reason.startswith("The message has no usable From address")
+
+
+def test_mail_without_from_but_with_the_null_return_path_is_automatic():
+    parsed = parse("no_from.eml")  # a copier's scan-to-email test
+
+    assert (parsed.kind, parsed.from_email) == ("auto_reply", "")
+    assert "null return path" in parsed.kind_reason
 
 
 @pytest.mark.parametrize(
@@ -801,7 +809,7 @@ def test_mail_without_usable_sender_is_refused(raw):
     with pytest.raises(MalformedEmail) as refused:
         parse_email(raw)
 
-    assert refused.value.reason == "The message has no usable From address."
+    assert refused.value.reason.startswith("The message has no usable From address")
 
 
 def test_multipart_whose_boundary_never_appears_keeps_its_text():
