@@ -191,3 +191,128 @@ def test_only_quarantined_or_failed_emails_are_processed_again(library):
     created = receive(email_with_files([]))
     with pytest.raises(services.DomainError, match="quarantined or failed"):
         services.inbound_email_retry(inbound_id=created.pk, actor=HelpdeskFactory())
+
+
+# --- Classification and senders ------------------------------------------------------
+
+
+def raw_mail(headers: dict, body: str = "Hello.", content_type="text/plain") -> bytes:
+    lines = {
+        "From": "Pat <pat@example.net>",
+        "To": "ask@spring.example.org",
+        "Subject": "A question",
+        "Message-ID": "<c1@example.net>",
+        "MIME-Version": "1.0",
+        "Content-Type": content_type,
+        **headers,
+    }
+    head = "".join(f"{k}: {v}\n" for k, v in lines.items() if v is not None)
+    return f"{head}\n{body}\n".encode()
+
+
+def report(report_type: str, part_type: str) -> bytes:
+    return raw_mail(
+        {"Content-Type": 'multipart/mixed; boundary="b"', "Subject": "Report"},
+        body=(
+            "--b\nContent-Type: text/plain\n\nA report.\n"
+            f"--b\nContent-Type: {part_type}\n\nReporting-MTA: dns; mx.example.net\n"
+            "--b--"
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("part_type", "kind", "why"),
+    [
+        ("message/delivery-status", "bounce", "RFC 3464"),
+        ("message/global-delivery-status", "bounce", "RFC 3464"),
+        ("message/feedback-report", "auto_reply", "ARF"),
+        ("message/disposition-notification", "auto_reply", "read receipt"),
+    ],
+)
+def test_standard_reports_are_recognised_inside_any_multipart(part_type, kind, why):
+    from chat.mail.inbound import parse_email
+
+    parsed = parse_email(report("", part_type))
+
+    assert parsed.kind == kind
+    assert why in parsed.kind_reason
+
+
+QMAIL_BOUNCE = """Hi. This is the qmail-send program at mx.example.net.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<no.such.patron@example.org>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+--- Below this line is a copy of the message.
+"""
+
+
+def test_a_bounce_without_a_standard_report_is_recognised_by_flufl_bounce():
+    from chat.mail.inbound import parse_email
+
+    parsed = parse_email(
+        raw_mail(
+            {"From": "MAILER-DAEMON@mx.example.net", "Subject": "failure notice"},
+            body=QMAIL_BOUNCE,
+        )
+    )
+
+    assert parsed.kind == "bounce"
+    assert "flufl.bounce" in parsed.kind_reason
+
+
+def test_a_person_quoting_a_bounce_is_still_a_person():
+    from chat.mail.inbound import parse_email
+
+    parsed = parse_email(
+        raw_mail({"Subject": "Why did my mail come back?"}, body=QMAIL_BOUNCE)
+    )
+
+    assert parsed.kind == "message"
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"Auto-Submitted": "auto-replied"}, "Auto-Submitted: auto-replied"),
+        ({"Auto-Submitted": "auto-generated"}, "Auto-Submitted: auto-generated"),
+        ({"X-Autoresponder": "yes"}, "X-Autoresponder"),
+        ({"X-AutoReply-From": "pat@example.net"}, "X-AutoReply-From"),
+        ({"Precedence": "bulk"}, "Precedence: bulk"),
+        ({"List-Id": "<news.example.net>"}, "List-Id"),
+        ({"Return-Path": "<>"}, "null return path"),
+    ],
+)
+def test_automatic_mail_says_which_rule_matched(headers, why, library):
+    inbound = receive(raw_mail(headers))
+
+    assert inbound.status == InboundEmail.Status.AUTO_REPLY
+    assert why in inbound.reason
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("from_header", "extra", "address"),
+    [
+        ("=?utf-8?q?Jos=C3=A9_P=C3=A9rez?= <Jose@Example.es>", {}, "jose@example.es"),
+        ("=?utf-8?q?Doe=2C_John?= <john@example.com>", {}, "john@example.com"),
+        ("Friends: alice@example.com, bob@example.com;", {}, "alice@example.com"),
+        ("JOHN@EXAMPLE.COM", {}, "john@example.com"),
+        ("John Doe <john@example.com", {}, "john@example.com"),
+        (
+            "undisclosed-recipients:;",
+            {"Reply-To": "pat@example.net"},
+            "pat@example.net",
+        ),
+    ],
+)
+def test_unusual_from_headers_still_give_an_address_to_answer(
+    from_header, extra, address, library
+):
+    inbound = receive(raw_mail({"From": from_header, **extra}))
+
+    assert inbound.status == InboundEmail.Status.CREATED, inbound.reason
+    assert inbound.ticket.email == address

@@ -1,0 +1,191 @@
+"""The public email corpus through intake (tests/chat/emails/corpus: files
+from other projects' public test suites, each file's origin and licence in
+its SOURCES.md, its kind in labels.csv).
+
+Each file is delivered twice, as a mail server delivers it (a `Delivered-To`
+line added above its headers), each time in a transaction rolled back
+afterwards so every file meets the same database:
+- "new": to a library's ticket address;
+- "reply": to the reply address of a closed ticket whose patron is the
+  mail's sender.
+Used by tests/chat/test_email_corpus.py (the targets) and
+bench/email_corpus.py (the confusion table in docs/email-intake.md).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from django.db import transaction
+
+from chat import services
+from chat.mail.inbound import MalformedEmail, parse_email
+from chat.models import InboundEmail, Ticket
+from chat.services.tickets import reply_address
+
+CORPUS = Path(__file__).parent / "emails" / "corpus"
+AUTOMATIC = frozenset(
+    {
+        "bounce",
+        "auto_reply",
+        "auto_notification",
+        "list_bulk",
+        "feedback_report",
+        "read_receipt",
+    }
+)
+SCENARIOS = ("new", "reply")
+ADDRESS = "ask@corpus.example.org"
+S = InboundEmail.Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str
+    kind: str
+    scenario: str
+    status: str
+    reason: str
+    created: bool  # a ticket was opened
+    reopened: bool  # the closed ticket was reopened
+
+    @property
+    def ok(self) -> bool:
+        """Whether intake did what the target asks for this file."""
+        if self.status == S.FAILED:
+            return False
+        if self.kind in AUTOMATIC:
+            return not (self.created or self.reopened)
+        if self.status == S.QUARANTINED:
+            return bool(self.reason)
+        if self.scenario == "new":
+            return self.created and self.status == S.CREATED
+        return self.reopened and self.status == S.APPENDED
+
+
+def labelled() -> list[dict]:
+    with (CORPUS / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row.get("path")]
+
+
+class _Undo(Exception):
+    pass
+
+
+def deliver_all(library, rows=None) -> list[Outcome]:
+    """Every labelled file, in both scenarios, against `library` (its
+    ticket address must be ADDRESS and it must have a question service)."""
+    outcomes = []
+    for row in labelled() if rows is None else rows:
+        raw = (CORPUS / row["path"]).read_bytes()
+        for scenario in SCENARIOS:
+            outcomes.append(_deliver_undone(library, row, raw, scenario))
+    return outcomes
+
+
+def _deliver_undone(library, row, raw: bytes, scenario: str) -> Outcome:
+    found = []
+    try:
+        with transaction.atomic():
+            found.append(_deliver(library, row, raw, scenario))
+            raise _Undo
+    except _Undo:
+        pass
+    return found[0]
+
+
+def _delivered_to(raw: bytes, address: str) -> bytes:
+    newline = b"\r\n" if b"\r\n" in raw[:2000] else b"\n"
+    return b"Delivered-To: " + address.encode() + newline + raw
+
+
+def _deliver(library, row, raw: bytes, scenario: str) -> Outcome:
+    ticket = None
+    if scenario == "new":
+        address = ADDRESS
+    else:
+        ticket = _closed_ticket(_sender_of(raw))
+        address = reply_address(ticket)
+    before = Ticket.objects.count()
+    inbound = services.inbound_email_receive(
+        raw=_delivered_to(raw, address), via=InboundEmail.Via.PIPE
+    )
+    reopened = False
+    if ticket is not None:
+        ticket.refresh_from_db()
+        reopened = ticket.status != Ticket.Status.CLOSED
+    return Outcome(
+        path=row["path"],
+        kind=row["kind"],
+        scenario=scenario,
+        status=inbound.status,
+        reason=inbound.reason,
+        created=Ticket.objects.count() > before,
+        reopened=reopened,
+    )
+
+
+def _sender_of(raw: bytes) -> str:
+    try:
+        return parse_email(raw).from_email or "someone@example.net"
+    except MalformedEmail:
+        return "someone@example.net"
+
+
+def _closed_ticket(patron: str) -> Ticket:
+    msg = EmailMessage()
+    msg["From"] = patron
+    msg["To"] = ADDRESS
+    msg["Subject"] = "An earlier question"
+    msg["Message-ID"] = "<earlier-question@corpus.example.org>"
+    msg.set_content("Do you have this book?")
+    inbound = services.inbound_email_receive(raw=msg.as_bytes(), via="pipe")
+    assert inbound.status == S.CREATED, inbound.reason
+    return services.ticket_close(ticket_id=inbound.ticket_id, actor=None)
+
+
+def confusion(outcomes: list[Outcome]) -> dict[str, dict[str, Counter]]:
+    """scenario -> labelled kind -> Counter of intake statuses."""
+    table: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for outcome in outcomes:
+        table[outcome.scenario][outcome.kind][outcome.status] += 1
+    return table
+
+
+def markdown(outcomes: list[Outcome]) -> str:
+    """The confusion tables and the target counts, as Markdown."""
+    lines = []
+    statuses = [s.value for s in S if s != S.RECEIVED]
+    table = confusion(outcomes)
+    for scenario in SCENARIOS:
+        lines += [
+            "",
+            f"**As {'a new question' if scenario == 'new' else 'a reply to a closed ticket'}**"
+            " (rows: the file's kind; columns: what intake did)",
+            "",
+            "| kind | files | " + " | ".join(statuses) + " |",
+            "|---|---:|" + "---:|" * len(statuses),
+        ]
+        for kind, counts in sorted(table[scenario].items()):
+            lines.append(
+                f"| {kind} | {sum(counts.values())} | "
+                + " | ".join(str(counts.get(s, 0) or "") for s in statuses)
+                + " |"
+            )
+    automatic = [o for o in outcomes if o.kind in AUTOMATIC]
+    human = [o for o in outcomes if o.kind not in AUTOMATIC]
+    lines += [
+        "",
+        f"- crashed (failed): {sum(o.status == S.FAILED for o in outcomes)}"
+        f" of {len(outcomes)} deliveries",
+        f"- automatic mail that opened a ticket: {sum(o.created for o in automatic)};"
+        f" that reopened one: {sum(o.reopened for o in automatic)}"
+        f" ({len(automatic)} deliveries)",
+        f"- people's mail not made a ticket or threaded, nor quarantined with a"
+        f" reason: {sum(not o.ok for o in human)} ({len(human)} deliveries)",
+    ]
+    return "\n".join(lines)
