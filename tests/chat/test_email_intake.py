@@ -316,3 +316,20 @@ def test_unusual_from_headers_still_give_an_address_to_answer(
 
     assert inbound.status == InboundEmail.Status.CREATED, inbound.reason
     assert inbound.ticket.email == address
+
+
+def test_a_reply_with_several_files_emails_them_all(library):
+    from chat.mail.outbound import ticket_reply_email
+
+    ticket = receive(email_with_files([])).ticket
+    librarian = StaffFactory(library=library)
+    files = [(name, data) for name, data, _type in sample_files()]
+
+    message = services.ticket_reply(
+        ticket_id=ticket.pk, actor=librarian, body="Both attached.", files=files
+    )
+
+    mail = ticket_reply_email(message)
+    assert [name for name, _content, _type in mail.attachments] == [
+        name for name, _data in files
+    ]
