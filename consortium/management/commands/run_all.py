@@ -4,6 +4,11 @@ Starts the ASGI server (Daphne: HTTP and websockets), a Celery worker and
 Celery beat, all sharing one database and one Redis (the embedded one when
 REDIS_URL is unset), prints where to go and how to sign in, and on Ctrl-C
 stops every process it started.
+
+One `Supervisor` watches them all. The embedded Redis runs as its child too
+and is restarted if it exits (same port, same configuration), at most
+`REDIS_RESTARTS` times in `REDIS_RESTART_WINDOW` seconds; any other process
+exiting, or the Redis exiting once more within that window, stops everything.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -20,6 +28,144 @@ from rest_framework.authtoken.models import Token
 
 from consortium import embedded_redis
 from consortium.management.commands.seed_demo import DEMO_PASSWORD, HELPDESK, STAFF
+
+REDIS_RESTARTS = 5
+REDIS_RESTART_WINDOW = 60.0
+
+
+class RestartBudget:
+    """At most `limit` restarts in any `window` seconds."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.window = limit, window
+        self.times: deque[float] = deque()
+
+    def spend(self, now: float) -> bool:
+        """Record a restart at `now`; False when the budget is spent."""
+        while self.times and now - self.times[0] > self.window:
+            self.times.popleft()
+        if len(self.times) >= self.limit:
+            return False
+        self.times.append(now)
+        return True
+
+
+@dataclass
+class Child:
+    """A process the supervisor started and watches.
+
+    `start` returns a running process. With a `restarts` budget an exit
+    restarts it; without one, its exit stops everything. A `last` child is
+    stopped after the others (the Redis they talk to while shutting down).
+    """
+
+    name: str
+    start: Callable[[], subprocess.Popen]
+    restarts: RestartBudget | None = None
+    last: bool = False
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+
+def how_it_ended(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+class Supervisor:
+    """Starts `children`, polls them every `interval` seconds, restarts or
+    stops. `stopping` (set by the signal handlers) ends `run`; `failure`
+    then says why it stopped on its own, or is None after a Ctrl-C."""
+
+    def __init__(
+        self,
+        children: list[Child],
+        *,
+        write: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.5,
+    ):
+        self.children = children
+        self.write = write
+        self.clock = clock
+        self.interval = interval
+        self.stopping = False
+        self.failure: str | None = None
+
+    def start_all(self) -> None:
+        for child in self.children:
+            if child.process is None:
+                child.process = child.start()
+
+    def run(self) -> str | None:
+        while not self.stopping:
+            self.check()
+            if not self.stopping:
+                time.sleep(self.interval)
+        return self.failure
+
+    def check(self) -> None:
+        """One round: notice every child that exited, restart or give up."""
+        for child in self.children:
+            if self.stopping:
+                return
+            process = child.process
+            if process is None or process.poll() is None:
+                continue
+            ended = how_it_ended(process.returncode)
+            if child.restarts is None:
+                self._give_up(f"{child.name} {ended}; stopping.")
+            elif not child.restarts.spend(self.clock()):
+                budget = child.restarts
+                self._give_up(
+                    f"{child.name} {ended} again, after {budget.limit} restarts "
+                    f"within {budget.window:g} s; giving up: stopping everything."
+                )
+            else:
+                self._restart(child, ended)
+
+    def _restart(self, child: Child, ended: str) -> None:
+        budget = child.restarts
+        why = (
+            f"{child.name} {ended} (pid {child.process.pid}; noticed because its "
+            f"process ended, by run_all's check every {self.interval:g} s)"
+        )
+        count = (
+            f"restart {len(budget.times)} of at most {budget.limit} "
+            f"in {budget.window:g} s"
+        )
+        try:
+            child.process = child.start()
+        except Exception as error:  # the next round finds it down again
+            self.write(f"{why}; restarting it failed ({count}): {error}")
+            return
+        self.write(
+            f"{why}; restarted it with the same configuration as pid "
+            f"{child.process.pid} ({count})."
+        )
+
+    def _give_up(self, message: str) -> None:
+        self.write(message)
+        self.failure = message
+        self.stopping = True
+
+    def stop_all(self, seconds: float = 15) -> None:
+        first = [c.process for c in self.children if c.process and not c.last]
+        last = [c.process for c in self.children if c.process and c.last]
+        for group in (first, last):
+            for process in group:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + seconds
+            for process in group:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 class Command(BaseCommand):
@@ -78,33 +224,41 @@ class Command(BaseCommand):
                 "--pidfile=",
             ],
         }
-        processes: dict[str, subprocess.Popen] = {}
-        stopping = False
+        children = []
+        if embedded:
+            redis_dir = settings.VAR_DIR / "redis"
+            children.append(
+                Child(
+                    f"The embedded Redis (redis-server on {settings.REDIS_URL}, log "
+                    f"{redis_dir / 'redis.log'})",
+                    lambda: embedded_redis.supervised(redis_dir)[1],
+                    restarts=RestartBudget(REDIS_RESTARTS, REDIS_RESTART_WINDOW),
+                    last=True,
+                )
+            )
+        children += [
+            Child(name, lambda command=command: subprocess.Popen(command, env=env))
+            for name, command in commands.items()
+        ]
+        supervisor = Supervisor(children, write=self.stderr.write)
 
         def stop(*_):
-            nonlocal stopping
-            stopping = True
+            supervisor.stopping = True
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            for name, command in commands.items():
-                processes[name] = subprocess.Popen(command, env=env)
+            supervisor.start_all()
             self._wait_for_web(host, port)
             self._banner(host, port, embedded)
-            while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        self.stderr.write(
-                            f"{name} exited with code {process.returncode}; stopping."
-                        )
-                        stopping = True
-                time.sleep(0.5)
+            failure = supervisor.run()
         finally:
-            self._stop_all(processes)
+            supervisor.stop_all()
             if embedded:
                 embedded_redis.stop(settings.VAR_DIR / "redis")
             self.stdout.write("Stopped.")
+        if failure:
+            sys.exit(1)
 
     def _wait_for_web(self, host, port, seconds=30):
         """Print the banner once the web server listens, not before."""
@@ -117,18 +271,6 @@ class Command(BaseCommand):
                     return
             except OSError:
                 time.sleep(0.3)
-
-    def _stop_all(self, processes):
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
     def _banner(self, host, port, embedded):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
