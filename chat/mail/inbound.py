@@ -30,6 +30,8 @@ import filetype
 import nh3
 from flufl.bounce import all_failures
 
+from chat.mail.quotes import trim_reply
+
 MB = 1024 * 1024
 MAX_MESSAGE_BYTES = 30 * MB
 MAX_ATTACHMENT_BYTES = 10 * MB
@@ -204,7 +206,7 @@ def _parse(raw: bytes, loop_header: str) -> ParsedEmail:
         subject=subject,
         date=_date(_first_header(message, "Date")),
         text=text,
-        display_text=text if _FORWARD_SUBJECT.match(subject) else _trim_reply(text),
+        display_text=text if _FORWARD_SUBJECT.match(subject) else trim_reply(text),
         html=html,
         attachments=attachments,
         rejected_attachments=rejected,
@@ -585,98 +587,6 @@ def _html_to_text(sanitised_html: str) -> str:
     extractor = _TextExtractor()
     extractor.feed(sanitised_html)
     return extractor.text()
-
-
-# Quoted history ------------------------------------------------------------------
-
-_WROTE_LINE = re.compile(
-    r"\s*(?:On\s.+\swrote|El\s.+\sescribi[óo]|Le\s.+\sa\s[ée]crit"
-    r"|Am\s.+\sschrieb.*|Em\s.+\sescreveu)\s*:\s*",
-    re.I,
-)
-MAX_ATTRIBUTION_LENGTH = 400
-_DATE_HINT = re.compile(r"\d{1,2}:\d{2}|\d{4}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
-_ORIGINAL_MESSAGE = re.compile(
-    r"\s*-{2,}\s*(?:Original Message|Mensaje original|Message d'origine"
-    r"|Urspr[üu]ngliche Nachricht|Mensagem original)\s*-{2,}\s*",
-    re.I,
-)
-_FROM_FIELD = re.compile(r"\s*\*?(?:From|De|Von)\s*:\*?\s*\S", re.I)
-_SENT_FIELD = re.compile(
-    r"\s*\*?(?:Sent|Date|Enviado|Fecha|Gesendet|Datum|Envoy[ée])\s*:\*?\s*\S", re.I
-)
-_SEPARATOR = re.compile(r"\s*[_-]{10,}\s*")
-_FORWARD_MARKER = re.compile(
-    r"\s*(?:-+\s*(?:Forwarded message|Mensaje reenviado)|Begin forwarded message:)",
-    re.I,
-)
-_SIGNATURE_START = re.compile(
-    r"--\s?|(?:Sent from my|Sent from (?:Mail|Outlook|Yahoo Mail) for"
-    r"|Get Outlook for|Enviado desde mi|Obtener Outlook para)\b.*",
-    re.I,
-)
-
-
-def _trim_reply(text: str) -> str:
-    """The new part of a reply: quoted history and signature removed.
-
-    History starts at an attribution line ("On ... wrote:", "El ... escribió:"
-    and the like, also wrapped over two lines as Gmail does), an "Original
-    Message" separator, or an Outlook "From: ... Sent: ..." header block; any
-    other ">" line is quoted too. The signature starts at a "-- " line or a
-    mobile footer ("Sent from my iPhone"). Returns `text` unchanged when
-    nothing would be left.
-    """
-    lines = text.split("\n")
-    kept = [line for line in lines[: _history_start(lines)] if not line.startswith(">")]
-    signature = next(
-        (i for i, line in enumerate(kept) if _SIGNATURE_START.fullmatch(line.strip())),
-        len(kept),
-    )
-    return "\n".join(kept[:signature]).strip() or text
-
-
-def _history_start(lines: list[str]) -> int:
-    """Index of the first line of quoted history, or len(lines) if there is none.
-
-    A forwarded message is content, not history: nothing past its marker is cut.
-    """
-    for index, line in enumerate(lines):
-        if _FORWARD_MARKER.match(line):
-            break
-        following = lines[index + 1] if index + 1 < len(lines) else ""
-        if _is_attribution(line) or _is_attribution(f"{line} {following}"):
-            return index
-        if _ORIGINAL_MESSAGE.fullmatch(line):
-            return index
-        if _FROM_FIELD.match(line) and any(
-            _SENT_FIELD.match(later) for later in lines[index + 1 : index + 4]
-        ):
-            return _with_separator(lines, index)
-    return len(lines)
-
-
-def _is_attribution(line: str) -> bool:
-    """Whether a line is a quote attribution such as "On <date>, <who> wrote:".
-
-    Attributions are short; longer lines are not tried, which also keeps the
-    backtracking pattern away from megabyte-long lines.
-    """
-    return (
-        len(line) <= MAX_ATTRIBUTION_LENGTH
-        and bool(_WROTE_LINE.fullmatch(line))
-        and bool(_DATE_HINT.search(line))
-    )
-
-
-def _with_separator(lines: list[str], index: int) -> int:
-    """Move a cut up to include the "____" line Outlook puts above its header."""
-    previous = index - 1
-    while previous >= 0 and not lines[previous].strip():
-        previous -= 1
-    return (
-        previous if previous >= 0 and _SEPARATOR.fullmatch(lines[previous]) else index
-    )
 
 
 # Attachments ---------------------------------------------------------------------
