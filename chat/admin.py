@@ -220,7 +220,9 @@ class InboundEmailAdmin(ReadOnlyMixin, ScopedAdmin):
     exclude = ("raw",)
     actions = ["accept_into_ticket", "process_again"]
 
-    @admin.action(description="Add quarantined replies to their ticket anyway")
+    @admin.action(
+        description="Add quarantined emails anyway (to their ticket, or as a new one)"
+    )
     def accept_into_ticket(self, request, queryset):
         each(
             self,

@@ -95,15 +95,27 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_ENCODED_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")
 
 _FAILURE_SUBJECT = re.compile(
-    r"undeliver|delivery status notification|delivery (?:failure|has failed)"
+    r"undeliver|delivery status notification|delivery (?:failure|has failed|warning)"
     r"|failure notice|mail delivery failed|returned mail|returned to sender"
-    r"|could not be delivered|non-?delivery|no se (?:pudo|ha podido) entregar",
+    r"|could not be delivered|non-?delivery|delivery delayed|message delayed"
+    r"|no se (?:pudo|ha podido) entregar|non remis|non distribu[ée]"
+    r"|unzustellbar|nicht zustellbar|non recapitabile|onbestelbaar"
+    r"|kan ikke leveres|kunde inte levereras|nie dostarczono|n[ãa]o entregue"
+    r"|无法投递|退信|配信不能|未配達",
     re.I,
 )
+# A subject that starts so is an autoresponder's (Outlook, Lotus Notes, Gmail,
+# Apple Mail, Zimbra ... in the consortium's languages).
 _AUTO_REPLY_SUBJECT = re.compile(
     r"\s*(?:out of (?:the )?office|automatic reply|auto[- ]?reply|auto[- ]?response"
-    r"|respuesta autom[aá]tica|fuera de la oficina|r[ée]ponse automatique"
-    r"|abwesenheitsnotiz|resposta autom[aá]tica)\b",
+    r"|auto:|autosvar|automatisk svar|automatisch antwoord|automatische antwort"
+    r"|abwesenheitsnotiz|respuesta autom[aá]tica|fuera de la oficina"
+    r"|r[ée]ponse automatique|absence du bureau|risposta automatica|fuori sede"
+    r"|resposta autom[aá]tica|odpowied[źz] automatyczna|poza biurem"
+    r"|afwezig|fraværende|frånvarande|automatiska atbilde|自动回复|自動返信|自動応答)"
+    r"|.{0,80}\bis out of (?:the )?office\b"
+    r"|.{0,60}\b(?:automatic reply|automatiska atbilde|automatische antwort"
+    r"|r[ée]ponse automatique|respuesta autom[aá]tica)\s*:",
     re.I,
 )
 _AWAY_SUBJECT = re.compile(
@@ -151,6 +163,7 @@ class ParsedEmail:
     rejected_attachments: list[tuple[str, str]]
     kind: str
     kind_reason: str
+    kind_certain: bool
     headers_loop_marker: bool
 
 
@@ -180,7 +193,9 @@ def _parse(raw: bytes, loop_header: str) -> ParsedEmail:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     from_name, from_email = _sender(message)
     subject = _one_line(_decode_words(_first_header(message, "Subject")))
-    kind, kind_reason = _classify(message, subject, from_email)
+    kind, kind_reason, kind_certain = _classify(
+        message, subject, (from_name, from_email)
+    )
     if not from_email and kind == "message":
         raise MalformedEmail(
             "The message has no usable From address (none in its From, "
@@ -212,6 +227,7 @@ def _parse(raw: bytes, loop_header: str) -> ParsedEmail:
         rejected_attachments=rejected,
         kind=kind,
         kind_reason=kind_reason,
+        kind_certain=kind_certain,
         headers_loop_marker=bool(_header_values(message, loop_header)),
     )
 
@@ -662,24 +678,28 @@ def _safe_file_name(name: str) -> str:
 # Classification ------------------------------------------------------------------
 
 
-def _classify(message: EmailMessage, subject: str, from_email: str) -> tuple[str, str]:
-    """(kind, why) of a mail: "message" when a person wrote it, "bounce", or
-    "auto_reply" for any other automatic mail (autoresponders, notifications,
-    bulk and list mail, feedback reports, read receipts), with the rule that
-    said so in `why`.
+def _classify(
+    message: EmailMessage, subject: str, sender: tuple[str, str]
+) -> tuple[str, str, bool]:
+    """(kind, why, certain) of a mail: kind "message" when a person wrote it,
+    "bounce", or "auto_reply" for any other automatic mail (autoresponders,
+    notifications, bulk and list mail, feedback reports, read receipts);
+    `why` names the rule that said so, and `certain` is False for the signs
+    a person's mail can carry too (list and bulk headers, a failure-like
+    subject alone), which the caller quarantines instead of ignoring.
 
     Standard reports first (RFC 3464 delivery status, RFC 5965 feedback,
     RFC 8098 read receipts), then bounces in the older formats of many MTAs
     (flufl.bounce, GNU Mailman's detectors), then the RFC 3834 and de facto
-    headers automatic senders set, the null return path, and last typical
-    subjects.
+    headers automatic senders set, the null return path and mail-system
+    senders, typical subjects, and last the list and bulk signs.
     """
     for rule in _RULES:
-        verdict = rule(message, subject, from_email)
+        verdict = rule(message, subject, sender)
         if verdict:
-            kind, why = verdict
-            return ("bounce" if kind == "bounce" else "auto_reply"), why
-    return "message", ""
+            kind, why, certain = verdict
+            return ("bounce" if kind == "bounce" else "auto_reply"), why, certain
+    return "message", "", True
 
 
 def _content_types(message: EmailMessage) -> set[str]:
@@ -693,49 +713,57 @@ def _report_type(message: EmailMessage) -> str:
     return str(message.get_param("report-type", "")).lower()
 
 
-def _standard_report(message, subject, from_email):
+def _standard_report(message, subject, sender):
     report, types = _report_type(message), _content_types(message)
     if report == "delivery-status" or types & {
         "message/delivery-status",
         "message/global-delivery-status",
     }:
-        return "bounce", "A delivery status report (RFC 3464)."
+        return "bounce", "A delivery status report (RFC 3464).", True
     if report == "feedback-report" or "message/feedback-report" in types:
-        return "feedback", "An abuse or spam feedback report (ARF, RFC 5965)."
+        return "feedback", "An abuse or spam feedback report (ARF, RFC 5965).", True
     if report == "disposition-notification" or types & {
         "message/disposition-notification",
         "message/global-disposition-notification",
     }:
-        return "receipt", "A read receipt (RFC 8098)."
+        return "receipt", "A read receipt (RFC 8098).", True
     return None
 
 
 _MAIL_SYSTEM_LOCALS = frozenset(
     {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mdaemon",
-     "double-bounce", "bounce", "bounces", "mail.delivery.system"}
+     "double-bounce", "mail.delivery.system", "ndr", "nondeliverable"}
 )  # fmt: skip
+_MAIL_SYSTEM_NAME = re.compile(
+    r"\s*(?:mail delivery (?:sub)?system|mailer[- ]daemon|postmaster"
+    r"|mail administrator|microsoft outlook|mail delivery service)\s*",
+    re.I,
+)
 
 
 def _null_sender(message: EmailMessage) -> bool:
-    return any(
-        v.strip() in ("<>", "") for v in _header_values(message, "Return-Path")
-    ) and bool(_header_values(message, "Return-Path"))
+    values = _header_values(message, "Return-Path")
+    return bool(values) and any(v.strip() in ("<>", "") for v in values)
 
 
-def _from_mail_system(message: EmailMessage, from_email: str) -> bool:
-    local = from_email.split("@")[0]
+def _from_mail_system(message: EmailMessage, sender: tuple[str, str]) -> bool:
+    """Sent by a mail server itself: its usual sender names, or the null
+    return path (RFC 5321 4.5.5) that notifications are sent with."""
+    name, address = sender
+    local = address.split("@")[0].strip("\\")
     return (
         local in _MAIL_SYSTEM_LOCALS
-        or local.startswith("mailer-daemon")
+        or local.startswith(("mailer-daemon", "postmaster"))
+        or bool(_MAIL_SYSTEM_NAME.fullmatch(name))
         or _null_sender(message)
     )
 
 
-def _legacy_bounce(message, subject, from_email):
+def _legacy_bounce(message, subject, sender):
     """A bounce without a standard report: recognised by flufl.bounce when a
     mail system sent it or its subject says delivery failed (its detectors
     read bodies, so a person quoting a bounce is not taken for one)."""
-    from_system = _from_mail_system(message, from_email)
+    from_system = _from_mail_system(message, sender)
     failure_subject = bool(_FAILURE_SUBJECT.search(subject))
     if not (from_system or failure_subject):
         return None
@@ -744,9 +772,13 @@ def _legacy_bounce(message, subject, from_email):
     except Exception:  # noqa: BLE001 - a third-party detector on hostile input
         temporary = permanent = frozenset()
     if temporary or permanent:
-        return "bounce", "A delivery failure report (recognised by flufl.bounce)."
+        return (
+            "bounce",
+            "A delivery failure report (recognised by flufl.bounce).",
+            True,
+        )
     if from_system and failure_subject:
-        return "bounce", "A delivery failure from a mail system."
+        return "bounce", "A delivery failure from a mail system.", True
     return None
 
 
@@ -758,32 +790,42 @@ _AUTO_REPLY_HEADERS = (
     "X-Mail-Autoreply",
     "X-Autogenerated",
 )
+# Headers mass-mailing services set on every message (newsletters, campaigns).
+_BULK_HEADERS = (
+    "Feedback-ID",
+    "X-Feedback-ID",
+    "X-CSA-Complaints",
+    "X-Campaign",
+    "X-CampaignID",
+    "X-MC-User",
+    "X-elqSiteID",
+    "X-SFMC-Stack",
+    "X-Mailman-Version",
+)
+_LIST_SENDER = re.compile(r"(?:^owner-|-(?:request|admin|bounces|owner)(?:\+|@|$))")
 
 
-def _automatic_headers(message, subject, from_email):
+def _automatic_headers(message, subject, sender):
+    """The headers automatic senders set (RFC 3834 and de facto), the null
+    return path, and mail-system senders."""
     auto_submitted = _first_header(message, "Auto-Submitted").split(";")[0]
     auto_submitted = auto_submitted.strip().lower()
     if auto_submitted and auto_submitted != "no":
         kind = "auto_reply" if auto_submitted == "auto-replied" else "notification"
-        return kind, f"Auto-Submitted: {auto_submitted} (RFC 3834)."
+        return kind, f"Auto-Submitted: {auto_submitted} (RFC 3834).", True
     for name in _AUTO_REPLY_HEADERS:
         if _header_values(message, name):
-            return "auto_reply", f"An automatic reply ({name} header)."
-    precedence = _first_header(message, "Precedence").strip().lower()
-    if precedence == "auto_reply":
-        return "auto_reply", "Precedence: auto_reply."
-    if precedence in _LIST_PRECEDENCE:
-        return "bulk", f"Precedence: {precedence} (bulk or list mail)."
-    if _header_values(message, "List-Id") or _header_values(
-        message, "List-Unsubscribe"
-    ):
-        return "bulk", "Mailing-list or newsletter mail (List-Id/List-Unsubscribe)."
+            return "auto_reply", f"An automatic reply ({name} header).", True
+    if _first_header(message, "Precedence").strip().lower() == "auto_reply":
+        return "auto_reply", "An automatic reply (Precedence: auto_reply).", True
     if _null_sender(message):
-        return "notification", "Sent with a null return path (automatic mail)."
+        return "notification", "Sent with a null return path (automatic mail).", True
+    if _from_mail_system(message, sender):
+        return "notification", "Sent by a mail server, not a person.", True
     return None
 
 
-def _automatic_subject(message, subject, from_email):
+def _automatic_subject(message, subject, sender):
     suppress = {
         token.strip().lower()
         for token in _first_header(message, "X-Auto-Response-Suppress").split(",")
@@ -791,8 +833,48 @@ def _automatic_subject(message, subject, from_email):
     if (suppress & {"oof", "all"} and _AWAY_SUBJECT.search(subject)) or (
         _AUTO_REPLY_SUBJECT.match(subject)
     ):
-        return "auto_reply", "An automatic reply (by its subject)."
+        return "auto_reply", "An automatic reply (by its subject).", True
     return None
 
 
-_RULES = (_standard_report, _legacy_bounce, _automatic_headers, _automatic_subject)
+def _bulk_signs(message, subject, sender):
+    """Signs that mail went to many people: a person's mail can carry them
+    too (a patron writing through a forwarder or a list), so not certain."""
+    precedence = _first_header(message, "Precedence").strip().lower()
+    if precedence in _LIST_PRECEDENCE:
+        return (
+            "bulk",
+            f"It is marked as bulk or list mail (Precedence: {precedence}).",
+            False,
+        )
+    for name in ("List-Id", "List-Unsubscribe", "List-Post", *_BULK_HEADERS):
+        if _header_values(message, name):
+            return (
+                "bulk",
+                f"It came through a mailing list or a mass mailer ({name}).",
+                False,
+            )
+    senders = [
+        sender[1],
+        *(a for _n, a in _addresses(_header_values(message, "Sender"))),
+    ]
+    if any(_LIST_SENDER.search(address.split("@")[0]) for address in senders):
+        return "bulk", "It came from a mailing list's own address.", False
+    if _first_header(message, "X-Spam-Flag").strip().lower() == "yes":
+        return (
+            "bulk",
+            "The receiving mail server marked it as spam (X-Spam-Flag).",
+            False,
+        )
+    if _FAILURE_SUBJECT.search(subject):
+        return "bounce", "Its subject says a delivery failed.", False
+    return None
+
+
+_RULES = (
+    _standard_report,
+    _legacy_bounce,
+    _automatic_headers,
+    _automatic_subject,
+    _bulk_signs,
+)

@@ -572,6 +572,15 @@ def _process(inbound: InboundEmail, now) -> InboundEmail:
             now,
         )
     ticket = ticket or _threaded_ticket(parsed)
+    if parsed.kind != "message" and not parsed.kind_certain:
+        return _settle(
+            inbound,
+            InboundEmail.Status.QUARANTINED,
+            f"Not opened as a ticket: {parsed.kind_reason} If a patron wrote "
+            "it, add it anyway (an action of the emails list).",
+            now,
+            ticket,
+        )
     if parsed.kind == "bounce":
         if ticket is not None:
             _system_note(
@@ -600,11 +609,7 @@ def _process(inbound: InboundEmail, now) -> InboundEmail:
             )
         _append_patron_email(_locked(ticket.pk), parsed, now)
         return _settle(inbound, InboundEmail.Status.APPENDED, "", now, ticket)
-    library = (
-        Library.objects.filter(ticket_email__in=parsed.recipients, active=True)
-        .exclude(ticket_email="")
-        .first()
-    )
+    library = _addressed_library(parsed)
     if library is None:
         return _settle(
             inbound,
@@ -788,19 +793,38 @@ def _autoclose(ticket_id: int, now, hours: int) -> bool:
 
 @transaction.atomic
 def inbound_email_accept(*, inbound_id: int, actor: Staff, now=None) -> InboundEmail:
-    """A quarantined reply from another address than the patron's, added to
-    its ticket after a person looked at it."""
+    """A quarantined email added after a person looked at it: to its ticket
+    (a reply from another address than the patron's, or one that looked like
+    list mail), or as a new ticket of the library it was sent to."""
     now = now or timezone.now()
     inbound = InboundEmail.objects.select_for_update().get(pk=inbound_id)
-    if inbound.status != InboundEmail.Status.QUARANTINED or inbound.ticket_id is None:
-        raise DomainError("Only a quarantined reply to a known ticket can be added.")
+    if inbound.status != InboundEmail.Status.QUARANTINED:
+        raise DomainError("Only a quarantined email can be added.")
+    try:
+        parsed = parse_email(bytes(inbound.raw))
+    except MalformedEmail as error:
+        raise DomainError(f"This email cannot be used: {error.reason}") from error
+    if inbound.ticket_id is None:
+        library = _addressed_library(parsed)
+        if library is None:
+            raise DomainError("It was not sent to any library's ticket address.")
+        ticket = _ticket_from_email(library, parsed, now)
+        _system_note(ticket, f"{actor.chat_name} opened this from quarantine.", now)
+        return _settle(inbound, InboundEmail.Status.CREATED, "", now, ticket)
     ticket = _locked(inbound.ticket_id, actor)
-    parsed = parse_email(bytes(inbound.raw))
     _append_patron_email(ticket, parsed, now)
     _system_note(
         ticket, f"{actor.chat_name} added a reply from {parsed.from_email}.", now
     )
     return _settle(inbound, InboundEmail.Status.APPENDED, "", now, ticket)
+
+
+def _addressed_library(parsed: ParsedEmail) -> Library | None:
+    return (
+        Library.objects.filter(ticket_email__in=parsed.recipients, active=True)
+        .exclude(ticket_email="")
+        .first()
+    )
 
 
 @transaction.atomic

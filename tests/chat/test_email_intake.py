@@ -281,9 +281,10 @@ def test_a_person_quoting_a_bounce_is_still_a_person():
         ({"Auto-Submitted": "auto-generated"}, "Auto-Submitted: auto-generated"),
         ({"X-Autoresponder": "yes"}, "X-Autoresponder"),
         ({"X-AutoReply-From": "pat@example.net"}, "X-AutoReply-From"),
-        ({"Precedence": "bulk"}, "Precedence: bulk"),
-        ({"List-Id": "<news.example.net>"}, "List-Id"),
         ({"Return-Path": "<>"}, "null return path"),
+        ({"From": "Mail Delivery Subsystem <x@mx.example.net>"}, "mail server"),
+        ({"Subject": "AUTO: Smith, John is out of the office"}, "by its subject"),
+        ({"Subject": "Automatische Antwort: Ihre Frage"}, "by its subject"),
     ],
 )
 def test_automatic_mail_says_which_rule_matched(headers, why, library):
@@ -333,3 +334,37 @@ def test_a_reply_with_several_files_emails_them_all(library):
     assert [name for name, _content, _type in mail.attachments] == [
         name for name, _data in files
     ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"Precedence": "bulk"}, "Precedence: bulk"),
+        ({"List-Id": "<news.example.net>"}, "List-Id"),
+        ({"Feedback-ID": "123:campaign:esp"}, "Feedback-ID"),
+        ({"Sender": "bookclub-request@lists.example.net"}, "mailing list's own"),
+        ({"X-Spam-Flag": "YES"}, "spam"),
+        ({"Subject": "Returned mail: see transcript"}, "delivery failed"),
+    ],
+)
+def test_signs_a_person_s_mail_can_carry_too_quarantine_it_with_the_reason(
+    headers, why, library
+):
+    inbound = receive(raw_mail(headers))
+
+    assert inbound.status == InboundEmail.Status.QUARANTINED
+    assert why in inbound.reason and inbound.reason.startswith("Not opened")
+    assert not Ticket.objects.exists()
+
+
+def test_a_quarantined_patron_email_is_opened_as_a_ticket_by_hand(library):
+    inbound = receive(raw_mail({"Precedence": "bulk"}))
+    helpdesk = HelpdeskFactory()
+
+    accepted = services.inbound_email_accept(inbound_id=inbound.pk, actor=helpdesk)
+
+    assert accepted.status == InboundEmail.Status.CREATED
+    assert accepted.ticket.library == library
+    assert accepted.ticket.email == "pat@example.net"
+    with pytest.raises(services.DomainError, match="Only a quarantined email"):
+        services.inbound_email_accept(inbound_id=inbound.pk, actor=helpdesk)

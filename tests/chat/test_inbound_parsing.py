@@ -666,7 +666,8 @@ def test_delivery_status_notification_is_a_bounce():
             "bounce",
         ),
         ({"Return-Path": "<>", "Subject": "Undeliverable: Re: My hold"}, "bounce"),
-        ({"From": "MAILER-DAEMON@mx.example.com", "Subject": "Question"}, "message"),
+        # A mail server's own message, whatever its subject: no person sends as it.
+        ({"From": "MAILER-DAEMON@mx.example.com", "Subject": "Question"}, "auto_reply"),
         ({"Return-Path": "<>", "Subject": "Question"}, "auto_reply"),  # RFC 5321 4.5.5
     ],
 )
