@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
@@ -100,8 +101,48 @@ def rate_limited(request, what: str) -> bool:
 # --- The patron's pages and endpoints ----------------------------------------------
 
 
-def _frame_ancestors(library: Library) -> str:
-    return " ".join(["'self'", *library.allowed_origins()])
+def allow_library_frames(response, library: Library):
+    """Let this site and `library`'s websites frame `response`: its
+    Content-Security-Policy (django-csp, settings.CONTENT_SECURITY_POLICY)
+    gets their frame-ancestors instead of 'none'. The view is
+    `xframe_options_exempt` too: X-Frame-Options cannot list origins."""
+    response._csp_replace = {"frame-ancestors": ["'self'", *library.allowed_origins()]}
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+def foreign_origin_error(request, library: Library) -> JsonResponse | None:
+    """A 403 answer when the request's `Origin` is neither this site nor one
+    of `library`'s websites (`Library.allowed_origins`), else None. Used by
+    every patron endpoint that stores something (start, offline, upload)
+    before it reads or stores anything.
+
+    A request with no Origin is allowed: browsers send Origin on every
+    cross-origin POST (fetch and forms alike), so its absence means a
+    same-origin request from an older browser or a client that is not a
+    browser (curl), which another site's page cannot make on a patron's
+    behalf. "null" (a sandboxed frame, a privacy redirect) is an Origin
+    header like any other and is refused."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    allowed = {
+        _origin(request.build_absolute_uri("/")),
+        _origin(settings.SITE_URL),
+        *library.allowed_origins(),
+    }
+    if origin.strip().lower() in allowed:
+        return None
+    return error(
+        f"This page ({origin[:100]}) is not {library.name}'s website, so it "
+        f"cannot send questions to {library.name}'s chat. Open the chat from the "
+        "library's own website instead.",
+        403,
+    )
 
 
 @require_GET
@@ -141,11 +182,7 @@ def chat_page(request, code: str):
             "widget_config": widget_config,
         },
     )
-    response["Content-Security-Policy"] = (
-        f"frame-ancestors {_frame_ancestors(library)}; object-src 'none'; "
-        "base-uri 'self'"
-    )
-    return response
+    return allow_library_frames(response, library)
 
 
 class PatronForm(forms.Form):
@@ -211,6 +248,8 @@ def chat_start(request, code: str):
     library = Library.objects.filter(code=code, active=True).first()
     if library is None:
         return error(f"No library with code “{code[:40]}”.", 404)
+    if refused := foreign_origin_error(request, library):
+        return refused
     form = PatronForm(request.json)
     if not form.is_valid():
         return form_error(form)
@@ -261,6 +300,8 @@ def chat_offline(request, code: str):
     library = Library.objects.filter(code=code, active=True).first()
     if library is None:
         return error(f"No library with code “{code[:40]}”.", 404)
+    if refused := foreign_origin_error(request, library):
+        return refused
     form = OfflineForm(request.json)
     if not form.is_valid():
         return form_error(form)
@@ -376,6 +417,8 @@ def _upload(request, conversation, *, sender, author=None):
 @require_POST
 @patron_view(files=True)
 def patron_file_upload(request, conversation):
+    if refused := foreign_origin_error(request, conversation.library):
+        return refused
     if not conversation.is_open:
         return error("This chat has ended.", 409)
     return _upload(request, conversation, sender=Message.Sender.PATRON)
@@ -479,10 +522,7 @@ def transcript(request, token: str):
         )
         return response
     response = render(request, "chat/transcript.html", context)
-    response["Content-Security-Policy"] = (
-        f"frame-ancestors {_frame_ancestors(conversation.library)}"
-    )
-    return response
+    return allow_library_frames(response, conversation.library)
 
 
 class EmailForm(forms.Form):

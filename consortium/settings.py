@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 
 from consortium import embedded_redis
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "auditlog",
     "anymail",
     "django_prose_editor",
+    "csp",
     "simple_history",
     "consortium",
     "chat",
@@ -67,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -324,6 +327,32 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp): scripts and styles
+# only from this site's static files, so an injected <script> or style
+# attribute does nothing. A page's script is a static file that reads its data
+# from data- attributes or `json_script` (docs/architecture.md); a <style> or
+# <script> that must stay inline (third-party admin templates) carries
+# `nonce="{{ request.csp_nonce }}"`, and django-csp adds that request's nonce
+# to the header only then. Pages a library's website frames (the patron's
+# chat, transcripts) replace frame-ancestors with that library's origins
+# (chat.views.allow_library_frames); every other page is frame-ancestors
+# 'none', like X_FRAME_OPTIONS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.NONCE],
+        # data: for the admin's and Swagger UI's inline SVG icons.
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        # 'self' also allows ws:/wss: to this host (CSP level 3).
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

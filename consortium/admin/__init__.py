@@ -76,6 +76,10 @@ class LibraryAdmin(OnlineOnPage, ScopedAdmin):
     search_fields = ("name", "code", "contact_email", "ticket_email")
     filter_horizontal = ("coops",)
     readonly_fields = ("embed_code", "public_pages", "status")
+
+    class Media:
+        js = ["consortium/admin.js"]  # the snippet selects itself on a click
+
     fieldsets = (
         (None, {"fields": ("name", "code", "library_type", "active", "timezone")}),
         (
@@ -119,7 +123,7 @@ class LibraryAdmin(OnlineOnPage, ScopedAdmin):
             "<p>Paste this into the library website where the “Chat now” button "
             "should appear. The button shows whether chat is online.</p>"
             '<textarea readonly rows="4" cols="90" class="vLargeTextField" '
-            'onclick="this.select()" aria-label="Embed snippet">{}</textarea>',
+            'data-select-on-click aria-label="Embed snippet">{}</textarea>',
             embed_snippet(obj),
         )
 

@@ -52,6 +52,10 @@ class KbServiceAdmin(ServiceAdmin):
             request._service_refusal = refused.error
             return attempt(request, object_id, form_url, extra_context)
 
+    class Media:
+        # The staff-only and overdue marks of the change lists, too.
+        css = {"all": ["knowledgebase/admin.css"]}
+
     @property
     def change_form_template(self):
         return template("change_form")

@@ -77,8 +77,7 @@ def public_url(obj) -> str | None:
 def audience(section) -> str:
     if section.visibility == Visibility.STAFF:
         return format_html(
-            '<strong class="kb-staff-note" style="color:var(--error-fg,#ba2121)">'
-            "{}</strong>",
+            '<strong class="kb-staff-note">{}</strong>',
             "Staff only — never shown to patrons",
         )
     return "Public"
@@ -239,7 +238,7 @@ class PolicyPageAdmin(KbServiceAdmin):
         due = self._due(obj)
         if due < timezone.localdate():
             return format_html(
-                '<strong style="color:var(--error-fg,#ba2121)">{} (overdue)</strong>',
+                '<strong class="kb-staff-note">{} (overdue)</strong>',
                 due.isoformat(),
             )
         return due.isoformat()
@@ -267,7 +266,7 @@ class PolicyPageAdmin(KbServiceAdmin):
             last = f"Last reviewed on {obj.last_reviewed_at:%B %-d, %Y}{by}."
         if self.overdue(obj):
             return format_html(
-                '{} <strong style="color:var(--error-fg,#ba2121)">The review was '
+                '{} <strong class="kb-staff-note">The review was '
                 "due on {}: please check every section and press “Save and mark "
                 "reviewed”.</strong>",
                 last,

@@ -9,34 +9,8 @@ from functools import cache
 
 from django.template import engines
 
-STYLE = """<style>
-.kb-intro { max-width: 60em; }
-.kb-staff-note { color: var(--error-fg, #ba2121); font-weight: bold; }
-.model-policypage .inline-related:has(input[value="staff"]:checked),
-.model-policysection #policysection_form fieldset.module:has(input[value="staff"]:checked) {
-  border-left: 6px solid var(--error-fg, #ba2121);
-  padding-left: 4px;
-}
-.model-policypage .inline-related:has(input[value="staff"]:checked) h3::after {
-  content: " — STAFF ONLY, never shown to patrons";
-  color: var(--error-fg, #ba2121);
-}
-.kb-review { justify-content: flex-start; align-items: center; gap: 1em; }
-.kb-review p { margin: 0; }
-.kb-diff { font-family: var(--font-family-monospace, monospace); max-width: 70em;
-  border: 1px solid var(--hairline-color, #ddd); padding: 0.5em; }
-.kb-line { white-space: pre-wrap; padding: 1px 4px; }
-.kb-line.kb-del { background: #fde8e8; color: #5c0a0a; }
-.kb-line.kb-add { background: #e3f6e3; color: #0a3d0a; }
-.kb-line.kb-skip { color: var(--body-quiet-color, #666); font-style: italic; }
-.kb-line del { background: #f5b7b7; text-decoration: line-through; }
-.kb-line ins { background: #a8e0a8; text-decoration: none; font-weight: bold; }
-.kb-sign { display: inline-block; width: 1.5em; font-weight: bold; }
-.kb-sr { position: absolute; width: 1px; height: 1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; }
-.kb-versions td, .kb-versions th { vertical-align: top; }
-.kb-current { font-weight: bold; }
-</style>"""
+# In a static file: the Content-Security-Policy allows no inline <style>.
+STYLE = """<link rel="stylesheet" href="{% static 'knowledgebase/admin.css' %}">"""
 
 BREADCRUMBS = """{% block breadcrumbs %}
 <div class="breadcrumbs">
@@ -52,7 +26,7 @@ BREADCRUMBS = """{% block breadcrumbs %}
 # The versions of one object (or the timeline of a policy page).
 VERSIONS = (
     """{% extends "admin/base_site.html" %}
-{% load admin_urls %}
+{% load admin_urls static %}
 {% block extrastyle %}{{ block.super }}"""
     + STYLE
     + """{% endblock %}
@@ -93,7 +67,7 @@ VERSIONS = (
 # One version, compared with the one before it (or any other).
 VERSION = (
     """{% extends "admin/base_site.html" %}
-{% load admin_urls %}
+{% load admin_urls static %}
 {% block extrastyle %}{{ block.super }}"""
     + STYLE
     + """{% endblock %}
@@ -150,7 +124,7 @@ VERSION = (
 # says what it holds, and staff-only entries stand out.
 CHANGE_FORM = (
     """{% extends "admin/change_form.html" %}
-{% load admin_urls %}
+{% load admin_urls static %}
 {% block extrastyle %}{{ block.super }}"""
     + STYLE
     + """{% endblock %}

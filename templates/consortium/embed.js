@@ -69,11 +69,15 @@
     }
   });
 
+  /* The panel's styles go in through the CSSOM (a constructed style sheet),
+   * which a host page's Content-Security-Policy does not restrict: a <style>
+   * element would need the page's style-src to allow inline styles. Browsers
+   * without constructed style sheets get the <style> element. */
+  var stylesAdded = false;
   function addStyles() {
-    if (document.getElementById("asktogether-style")) return;
-    var style = document.createElement("style");
-    style.id = "asktogether-style";
-    style.textContent = [
+    if (stylesAdded || document.getElementById("asktogether-style")) return;
+    stylesAdded = true;
+    var css = [
       ".asktogether-panel{position:fixed;right:16px;bottom:16px;z-index:2147483000;width:380px;height:600px;",
       "max-width:calc(100vw - 32px);max-height:calc(100vh - 32px);display:flex;flex-direction:column;margin:0;padding:0;",
       "background:#fff;border:1px solid #8c959f;border-radius:10px;box-shadow:0 8px 28px rgba(0,0,0,.28);overflow:hidden;",
@@ -96,6 +100,16 @@
       "@media (prefers-reduced-motion:no-preference){.asktogether-panel{animation:asktogether-in .15s ease-out}}",
       "@keyframes asktogether-in{from{opacity:0;transform:translateY(12px)}to{opacity:1;transform:none}}"
     ].join("");
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      document.adoptedStyleSheets = Array.prototype.concat.call(
+        Array.prototype.slice.call(document.adoptedStyleSheets), [sheet]);
+      return;
+    } catch (e) { /* no constructed style sheets: use a <style> element */ }
+    var style = document.createElement("style");
+    style.id = "asktogether-style";
+    style.textContent = css;
     (document.head || document.documentElement).appendChild(style);
   }
 
