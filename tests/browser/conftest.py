@@ -117,6 +117,40 @@ def stack(tmp_path_factory, request):
             os.killpg(process.pid, signal.SIGKILL)
 
 
+# Content-Security-Policy violations of the current test's pages: Chromium
+# reports each on the console ("Refused to ... because it violates the
+# following Content Security Policy directive"), and every page also logs its
+# `securitypolicyviolation` events there, with the directive and the source.
+CSP_VIOLATIONS: list[str] = []
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + e.violatedDirective +
+    " blocked " + (e.blockedURI || "inline") + " in " + e.documentURI +
+    " (" + (e.sourceFile || "") + ":" + e.lineNumber + ")");
+});
+"""
+
+
+def _watch_csp(context):
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(message.text)
+
+    context.on("console", on_console)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    """Fail the test when one of its pages broke the Content-Security-Policy
+    (settings.CONTENT_SECURITY_POLICY): something would not work for users."""
+    CSP_VIOLATIONS.clear()
+    yield
+    found, CSP_VIOLATIONS[:] = list(CSP_VIOLATIONS), []
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -135,6 +169,17 @@ def browser():
                 "--autoplay-policy=no-user-gesture-required",
             ],
         )
+        # Every context and page the tests open reports CSP violations.
+        new_context = browser.new_context
+
+        def watched_context(*args, **kwargs):
+            return _watch_csp(new_context(*args, **kwargs))
+
+        def watched_page(*args, **kwargs):
+            return watched_context(*args, **kwargs).new_page()
+
+        browser.new_context = watched_context
+        browser.new_page = watched_page
         yield browser
         browser.close()
 
