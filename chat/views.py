@@ -390,9 +390,11 @@ def patron_messages(request, conversation):
 def _message_json(message, *, for_patron: bool) -> dict:
     from chat.events import message_payload
 
-    message = Message.objects.select_related(
-        "conversation", "author__library", "attachment"
-    ).get(pk=message.pk)
+    message = (
+        Message.objects.select_related("conversation", "author__library")
+        .prefetch_related("attachments")
+        .get(pk=message.pk)
+    )
     return message_payload(message, for_patron=for_patron)
 
 

@@ -957,15 +957,21 @@
     head.appendChild(time);
     node.appendChild(head);
     if (m.body) node.appendChild(el("p", "msg-body", m.body));
-    if (m.attachment) {
-      var att = m.attachment;
+    messageFiles(m).forEach(function (att) {
       var p = el("p", "msg-file");
       var a = link(att.url, "File: " + (att.name || "attachment") + (att.size ? " (" + fileSize(att.size) + ")" : ""), false);
       if (a.tagName === "A") a.setAttribute("download", "");
       p.appendChild(a);
       node.appendChild(p);
-    }
+    });
     if (local) node.appendChild(el("span", "msg-state", "sending…"));
+  }
+
+  // A message's files: `attachments` (several for an email), or the single
+  // `attachment` of servers that sent only that.
+  function messageFiles(m) {
+    if (Array.isArray(m.attachments)) return m.attachments;
+    return m.attachment ? [m.attachment] : [];
   }
 
   function placeBySeq(chat, node, seq) {
@@ -988,7 +994,7 @@
     var stick = nearBottom(chat.log);
     var node = chat.seqs.get(m.seq);
     if (node) {
-      if (node.dataset.local || (m.attachment && !$(".msg-file", node))) {
+      if (node.dataset.local || (messageFiles(m).length && !$(".msg-file", node))) {
         // Our own message confirmed, or a file whose push came without it.
         delete node.dataset.local;
         renderMessage(chat, node, m, false);

@@ -912,26 +912,33 @@
       body.textContent = m.body;
       el.appendChild(body);
     }
-    if (m.attachment && m.attachment.url) {
+    messageFiles(m).forEach(function (att) {
+      if (!att.url) return;
       var a = document.createElement("a");
       a.className = "msg-file";
-      a.href = m.attachment.url;
-      a.setAttribute("download", m.attachment.name || "");
+      a.href = att.url;
+      a.setAttribute("download", att.name || "");
       a.appendChild(clipIcon());
       var name = document.createElement("span");
       name.className = "msg-file-name";
-      name.textContent = m.attachment.name || t("attachment");
+      name.textContent = att.name || t("attachment");
       var size = document.createElement("span");
       size.className = "msg-file-size";
-      size.textContent = " (" + formatSize(m.attachment.size) + ")";
+      size.textContent = " (" + formatSize(att.size) + ")";
       a.appendChild(name);
       a.appendChild(size);
       el.appendChild(a);
-    }
+    });
     if (sender === "system" && m.created_at) {
       el.title = formatTime(m.created_at);
     }
     return el;
+  }
+  // A message's files: `attachments` (several for an email), or the single
+  // `attachment` of servers that sent only that.
+  function messageFiles(m) {
+    if (Array.isArray(m.attachments)) return m.attachments;
+    return m.attachment ? [m.attachment] : [];
   }
   function clipIcon() {
     var ns = "http://www.w3.org/2000/svg";
@@ -979,7 +986,7 @@
     var known = bySeq.get(m.seq);
     // De-duplicated by seq. (One exception: a copy that has the attachment
     // replaces one pushed before the attachment was stored.)
-    if (known && known.message && !(m.attachment && !known.message.attachment)) return;
+    if (known && known.message && !(messageFiles(m).length && !messageFiles(known.message).length)) return;
     if (m.seq === 1 && m.sender === "patron") firstQuestion = m.body || "";
     var el = known ? known.el : null;
     if (!el && m.client_id) {
