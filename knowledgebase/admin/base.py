@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from js_asset import Media as JsMedia
 
 from consortium import scoping
 from consortium.admin.service_admin import ServiceAdmin, ServiceRefused
@@ -59,6 +60,13 @@ class KbServiceAdmin(ServiceAdmin):
     @property
     def change_form_template(self):
         return template("change_form")
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The rich-text editor's import map is an inline <script
+        # type="importmap">: it carries the request's CSP nonce (django-csp
+        # then adds the nonce to this response's script-src).
+        context["media"] = JsMedia.from_media(context["media"], nonce=request.csp_nonce)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

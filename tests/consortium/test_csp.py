@@ -223,3 +223,18 @@ def test_the_embed_script_and_attachments_keep_their_own_headers(client, library
     script = client.get("/widget/embed.js")
     assert script.status_code == 200
     assert script["Content-Type"].startswith("text/javascript")
+
+
+def test_the_rich_text_editor_import_map_carries_the_nonce(client, library):
+    from knowledgebase import services as kb_services
+
+    page = kb_services.page_for(library)
+    client.force_login(HelpdeskFactory(is_superuser=True, is_staff=True))
+    response = client.get(f"/admin/knowledgebase/policypage/{page.pk}/change/")
+    csp = assert_strict(response)
+    nonce = [v for v in csp["script-src"] if v.startswith("'nonce-")]
+    assert nonce, csp["script-src"]
+    html = response.content.decode()
+    assert f'<script type="importmap" nonce="{nonce[0][7:-1]}"' in html or (
+        'type="importmap"' in html and f'nonce="{nonce[0][7:-1]}"' in html
+    )
