@@ -801,8 +801,17 @@ _BULK_HEADERS = (
     "X-elqSiteID",
     "X-SFMC-Stack",
     "X-Mailman-Version",
+    "X-Mandrill-User",
+    "X-SES-Outgoing",
+    "X-SG-EID",
 )
 _LIST_SENDER = re.compile(r"(?:^owner-|-(?:request|admin|bounces|owner)(?:\+|@|$))")
+# Return paths of mass-mailing services (VERP: one bounce address per mail).
+_BULK_RETURN_PATH = re.compile(r"<?\s*bounces?[-+.=_]", re.I)
+_NO_REPLY_SENDER = re.compile(r"no-?reply|do-?not-?reply|donotreply", re.I)
+_REPORT_SUBJECT = re.compile(
+    r"\s*complaint about message from\b|\s*abuse report\b", re.I
+)
 
 
 def _automatic_headers(message, subject, sender):
@@ -860,6 +869,16 @@ def _bulk_signs(message, subject, sender):
     ]
     if any(_LIST_SENDER.search(address.split("@")[0]) for address in senders):
         return "bulk", "It came from a mailing list's own address.", False
+    if any(_BULK_RETURN_PATH.match(v) for v in _header_values(message, "Return-Path")):
+        return (
+            "bulk",
+            "It came through a mass-mailing service (its return path).",
+            False,
+        )
+    if _NO_REPLY_SENDER.search(sender[1].split("@")[0]):
+        return "bulk", "It was sent from a no-reply address.", False
+    if _REPORT_SUBJECT.match(subject):
+        return "bulk", "Its subject says it is an abuse report.", False
     if _first_header(message, "X-Spam-Flag").strip().lower() == "yes":
         return (
             "bulk",

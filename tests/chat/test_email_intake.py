@@ -344,6 +344,10 @@ def test_a_reply_with_several_files_emails_them_all(library):
         ({"Feedback-ID": "123:campaign:esp"}, "Feedback-ID"),
         ({"Sender": "bookclub-request@lists.example.net"}, "mailing list's own"),
         ({"X-Spam-Flag": "YES"}, "spam"),
+        ({"X-Mandrill-User": "md_1"}, "X-Mandrill-User"),
+        ({"Return-Path": "<bounce-md_3.55a@mandrill.example.com>"}, "return path"),
+        ({"From": "Library <no-reply@library.example.org>"}, "no-reply address"),
+        ({"Subject": "complaint about message from 192.0.2.222"}, "abuse report"),
         ({"Subject": "Returned mail: see transcript"}, "delivery failed"),
     ],
 )
