@@ -243,7 +243,9 @@ def _header_values(message: EmailMessage, name: str) -> list[str]:
     """Every value of one header, unfolded, with raw 8-bit bytes read as text."""
     wanted = name.lower()
     return [
-        re.sub(r"\r?\n(?=[ \t])", "", _from_surrogates(value)).strip()
+        re.sub(r"\r?\n(?=[ \t])", "", _from_surrogates(value))
+        .replace("\x00", "")
+        .strip()
         for key, value in message.raw_items()
         if key.lower() == wanted
     ]
@@ -385,8 +387,13 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
 
     The declared charset is tried first, then UTF-8 (the usual truth behind a
     wrong label); when neither fits, the first candidate decodes with
-    replacement characters.
+    replacement characters. NUL characters are dropped: no text column can
+    keep them (PostgreSQL refuses them) and no reader sees them.
     """
+    return _decode_any(data, charset).replace("\x00", "")
+
+
+def _decode_any(data: bytes, charset: str | None) -> str:
     candidates = list(dict.fromkeys(c for c in (_codec(charset), "utf-8") if c))
     for codec in candidates:
         try:

@@ -372,3 +372,13 @@ def test_a_quarantined_patron_email_is_opened_as_a_ticket_by_hand(library):
     assert accepted.ticket.email == "pat@example.net"
     with pytest.raises(services.DomainError, match="Only a quarantined email"):
         services.inbound_email_accept(inbound_id=inbound.pk, actor=helpdesk)
+
+
+def test_nul_characters_are_dropped_so_any_database_keeps_the_mail(library):
+    """PostgreSQL text columns refuse NUL; mail from old clients has them."""
+    inbound = receive(raw_mail({"Subject": "Hours\x00?"}, body="Open\x00 on Sunday?"))
+
+    assert inbound.status == InboundEmail.Status.CREATED, inbound.reason
+    assert inbound.subject == "Hours?"
+    assert "\x00" not in inbound.ticket.conversation.question
+    assert "Open on Sunday?" in inbound.ticket.conversation.question
