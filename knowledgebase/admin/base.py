@@ -37,6 +37,10 @@ def change_reason(form) -> str:
     return (form.cleaned_data.get("change_reason") or "").strip()
 
 
+# sha256 of the <style> tiptap injects (django-prose-editor 0.28's editor.js).
+TIPTAP_BASE_STYLE = "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"
+
+
 class KbServiceAdmin(ServiceAdmin):
     """`ServiceAdmin` (a service's refusal shown on the form it came from)
     for submissions that call several services: the first attempt runs in a
@@ -66,7 +70,12 @@ class KbServiceAdmin(ServiceAdmin):
         # type="importmap">: it carries the request's CSP nonce (django-csp
         # then adds the nonce to this response's script-src).
         context["media"] = JsMedia.from_media(context["media"], nonce=request.csp_nonce)
-        return super().render_change_form(request, context, *args, **kwargs)
+        response = super().render_change_form(request, context, *args, **kwargs)
+        # Tiptap (inside the editor's bundle) inserts its base <style> with no
+        # nonce: that one stylesheet is allowed by its hash. A new editor
+        # version with other base styles fails the browser tests' CSP check.
+        response._csp_update = {"style-src": [TIPTAP_BASE_STYLE]}
+        return response
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
