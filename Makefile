@@ -24,8 +24,11 @@ seed: migrate
 run: seed
 	exec $(BIN)/python manage.py run_all
 
+# Then the front end's unit tests (Node's built-in runner, no npm packages).
 test: install
 	$(BIN)/python -m pytest
+	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
+	else echo "skipped: node not found (the JavaScript unit tests in tests/js/ need Node 18+)"; fi
 
 lint: install
 	$(BIN)/ruff check .
