@@ -5,29 +5,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0009_list_indexes'),
+        ("chat", "0009_list_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='attachment',
-            options={'ordering': ['id']},
+            name="attachment",
+            options={"ordering": ["id"]},
         ),
         migrations.AddField(
-            model_name='inboundemail',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='Times processing began (a crash can leave it received).'),
+            model_name="inboundemail",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="Times processing began (a crash can leave it received).",
+            ),
         ),
         migrations.AlterField(
-            model_name='attachment',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='chat.message'),
+            model_name="attachment",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attachments",
+                to="chat.message",
+            ),
         ),
         migrations.AlterField(
-            model_name='inboundemail',
-            name='status',
-            field=models.CharField(choices=[('received', 'Received, not processed yet'), ('appended', 'Added to a ticket'), ('created', 'Created a ticket'), ('auto_reply', 'Automatic mail (ignored)'), ('bounce', 'Bounce (noted on the ticket)'), ('loop', 'Our own mail come back (ignored)'), ('duplicate', 'Received before (ignored)'), ('quarantined', 'Quarantined'), ('failed', 'Processing failed')], default='received', max_length=12),
+            model_name="inboundemail",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("received", "Received, not processed yet"),
+                    ("appended", "Added to a ticket"),
+                    ("created", "Created a ticket"),
+                    ("auto_reply", "Automatic mail (ignored)"),
+                    ("bounce", "Bounce (noted on the ticket)"),
+                    ("loop", "Our own mail come back (ignored)"),
+                    ("duplicate", "Received before (ignored)"),
+                    ("quarantined", "Quarantined"),
+                    ("failed", "Processing failed"),
+                ],
+                default="received",
+                max_length=12,
+            ),
         ),
     ]
