@@ -42,7 +42,9 @@ admin.site.unregister(Group)
 def embed_snippet(library: Library) -> str:
     base = settings.SITE_URL.rstrip("/")
     return (
-        f"<!-- AskTogether: Chat now button for {library.name} -->\n"
+        f"<!-- AskTogether: Chat now button for {library.name}. If your site sends a "
+        f"Content-Security-Policy, allow {base} in its script-src, frame-src and "
+        "connect-src. -->\n"
         f'<div data-asktogether-library="{library.code}"></div>\n'
         f'<script src="{base}/widget/embed.js" async></script>'
     )

@@ -116,6 +116,10 @@ def test_embed_snippet_points_at_the_embed_script_and_library():
     snippet = embed_snippet(library)
     assert 'data-asktogether-library="snip"' in snippet
     assert 'src="http://testserver/widget/embed.js"' in snippet
+    assert (
+        "allow http://testserver in its script-src, frame-src and connect-src"
+        in snippet
+    )
 
 
 def test_library_admin_page_shows_the_snippet(client, coordinator_a, library_a):
