@@ -9,6 +9,8 @@ import re
 import time
 import urllib.request
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import needs_chromium
 
 pytestmark = needs_chromium
@@ -96,13 +98,14 @@ def test_a_coordinator_schedules_a_librarian_gives_up_and_another_claims(
     assert "Conference travel" in offer.inner_text()
     offer.get_by_role("button", name=re.compile("Claim")).click()
     wren.locator(".messages").wait_for()
-    assert "Sun Jan 17, 12:00–15:00 CST" in wren.locator("main").inner_text()
+    # Wait for the page after each click (a read right away can see the
+    # page before it, or none yet).
+    expect(wren.locator("main")).to_contain_text("Sun Jan 17, 12:00–15:00 CST")
     wren.get_by_role(
         "link", name=re.compile("Sun Jan 17, 12:00–15:00 CST")
     ).first.click()
-    history = wren.locator("main").inner_text()
     for step in ("Given up", "Offered to the consortium", "Claimed by a substitute"):
-        assert step in history
+        expect(wren.locator("main")).to_contain_text(step)
     wait_in_log(stack, r"Subject: \[[^\]]+\] Shift covered: coop-statewide")
 
     rob_events = calendar(rob, stack.base)
