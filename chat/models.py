@@ -92,6 +92,8 @@ class Conversation(ScopedModel):
     question = models.TextField()
     patron_name = models.CharField(max_length=120, blank=True)
     patron_email = models.EmailField(blank=True)
+    # SMS: the patron's number (E.164), personal data like the email address.
+    patron_phone = models.CharField(max_length=16, blank=True)
     patron_status = models.CharField(
         max_length=16, choices=PatronStatus.choices, default=PatronStatus.PUBLIC
     )
@@ -199,6 +201,12 @@ class Conversation(ScopedModel):
                 fields=["librarian", "requested_at", "id"],
                 name="conversation_answered",
             ),
+            # SMS threading: this library's latest conversation with a number.
+            models.Index(
+                fields=["library", "patron_phone", "requested_at"],
+                condition=~Q(patron_phone=""),
+                name="conversation_sms_thread",
+            ),
             # Search (`question`, `patron_name`, `patron_email` icontains) has
             # trigram GIN indexes on PostgreSQL, made by migration 0009.
         ]
@@ -274,6 +282,51 @@ class Message(models.Model):
         if not hasattr(self, "_prefetched_objects_cache"):
             self._prefetched_objects_cache = {}
         self._prefetched_objects_cache["attachments"] = list(files)
+
+
+class SmsMessage(models.Model):
+    """A message of an SMS conversation as a text: the provider's id (a text
+    Twilio sends again is stored once) and, for a text out, its delivery.
+    The numbers are the conversation's `patron_phone` and its library's
+    `sms_number`."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Received"
+        OUTBOUND = "out", "Sent"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PENDING = "pending", "Waiting to be sent"
+        QUEUED = "queued", "Queued by the provider"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Not delivered"
+        FAILED = "failed", "Failed"
+
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="sms"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    sid = models.CharField(
+        "provider message id", max_length=64, blank=True, help_text="MessageSid."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    error = models.CharField(max_length=300, blank=True)
+    num_media = models.PositiveSmallIntegerField(default=0)
+    # Claimed by the send task (null until it starts sending): sent once.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SMS text"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sid"], condition=~Q(sid=""), name="sms_sid_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} {self.sid or self.pk}: {self.status}"
 
 
 def attachment_path(instance, filename):

@@ -175,3 +175,11 @@ def imap_poll() -> int:
     from chat.mail.imap import imap_poll as poll
 
     return poll()
+
+
+@shared_task(acks_late=True)
+def send_sms(sms_id: int) -> bool:
+    """Send a queued text once (`services.sms_send` claims it); safe twice."""
+    from chat.services.sms import sms_send
+
+    return sms_send(sms_id=sms_id)

@@ -302,6 +302,21 @@ class Library(ScopedModel):
         help_text="When a librarian claims a shift this library gave up, the site "
         "coordinator approves the substitute before the shift changes hands.",
     )
+    # Room for a number as people write it; `clean` stores it as E.164.
+    sms_number = models.CharField(
+        "SMS number",
+        max_length=32,
+        blank=True,
+        help_text="The Twilio number patrons text, in international form "
+        "(+18505550100). Empty: no SMS service. A number belongs to one library.",
+    )
+    sms_thread_hours = models.PositiveSmallIntegerField(
+        "SMS text-string time (h)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text="A text after this many hours without one from the same number "
+        "starts a new conversation.",
+    )
     active = models.BooleanField(default=True)
 
     objects = LibraryQuerySet.as_manager()
@@ -309,6 +324,14 @@ class Library(ScopedModel):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "libraries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sms_number"],
+                condition=~Q(sms_number=""),
+                name="library_sms_number_unique",
+                violation_error_message="Another library has this SMS number.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -334,6 +357,13 @@ class Library(ScopedModel):
         return origins
 
     def clean(self):
+        if self.sms_number:
+            from consortium.phones import to_e164
+
+            try:
+                self.sms_number = to_e164(self.sms_number)
+            except ValidationError as error:
+                raise ValidationError({"sms_number": error.messages}) from error
         for line in self.widget_origins.split():
             if not re.match(r"^https?://[^/\s]+/?$", line):
                 raise ValidationError(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp_constants
+from django.core.exceptions import ImproperlyConfigured
 
 from consortium import embedded_redis
 
@@ -256,6 +257,19 @@ if IMAP_URL:
         "schedule": 60,
         "options": {"expires": 55},
     }
+
+# --- SMS (issue 18) --------------------------------------------------------
+# Texts out: "console" prints them (development), "twilio" sends them through
+# Twilio's REST API with the account's SID and auth token. Texts in arrive at
+# /sms/twilio/inbound/, signed with TWILIO_AUTH_TOKEN for SITE_URL + path:
+# without a token every webhook is refused.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in ("console", "twilio"):
+    raise ImproperlyConfigured(f"SMS_BACKEND is console or twilio, not {SMS_BACKEND}")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Numbers written without a country code (in the admin) are read in this region.
+SMS_DEFAULT_REGION = env.str("SMS_DEFAULT_REGION", default="US")
 
 # --- I18n -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

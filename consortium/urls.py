@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("consortium.api.urls")),
     path("", include("chat.urls")),
+    path("", include("chat.sms.urls")),
     path("schedule/", include("scheduling.urls")),
     path("libraries/", views.library_list, name="library-list"),
     path("", include("knowledgebase.urls")),

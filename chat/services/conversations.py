@@ -450,7 +450,12 @@ def conversations_abandon_sweep(*, now: datetime | None = None) -> int:
     timeout (closed tab, dead connection) are recorded as missed."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=ConsortiumSettings.load().presence_timeout_seconds)
-    gone = Conversation.objects.waiting().filter(patron_last_seen__lt=cutoff)
+    # A texting patron has no page open: SMS conversations are not abandoned.
+    gone = (
+        Conversation.objects.waiting()
+        .filter(patron_last_seen__lt=cutoff)
+        .exclude(channel=Conversation.Channel.SMS)
+    )
     count = 0
     for conversation_id in gone.values_list("pk", flat=True):
         with transaction.atomic():

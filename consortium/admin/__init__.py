@@ -72,10 +72,20 @@ class OnlineOnPage:
 @admin.register(Library)
 class LibraryAdmin(OnlineOnPage, ScopedAdmin):
     coordinator_can = frozenset({"view", "change"})
-    coordinator_readonly_fields = ("name", "code", "library_type", "coops", "active")
+    # The help desk sets up SMS: it buys a number and points it at this
+    # service, and keeps the text-string time with it.
+    coordinator_readonly_fields = (
+        "name",
+        "code",
+        "library_type",
+        "coops",
+        "active",
+        "sms_number",
+        "sms_thread_hours",
+    )
     list_display = ("name", "code", "library_type", "timezone", "active", "status")
     list_filter = ("library_type", "active", "coops")
-    search_fields = ("name", "code", "contact_email", "ticket_email")
+    search_fields = ("name", "code", "contact_email", "ticket_email", "sms_number")
     filter_horizontal = ("coops",)
     readonly_fields = ("embed_code", "public_pages", "status")
 
@@ -104,6 +114,7 @@ class LibraryAdmin(OnlineOnPage, ScopedAdmin):
                 )
             },
         ),
+        ("SMS", {"fields": ("sms_number", "sms_thread_hours")}),
         ("Schedule", {"fields": ("substitutes_need_approval",)}),
         ("Embed code", {"fields": ("embed_code", "public_pages")}),
     )
