@@ -1,11 +1,12 @@
 /* What a chat panel shows of its state: title, tab, status, unread count,
  * active or not; the chats count; `open` (catch up after seq). No module
- * above it is imported here. */
+ * above it is imported here (the SMS badge is sms.js, through hooks). */
 import {me} from "./config.js";
 import {$, $$, el} from "./dom.js";
 import {chatCount, noChats, tabsBox} from "./page.js";
 import {send} from "./socket.js";
 import {chats} from "./chats.js";
+import {hooks} from "./hooks.js";
 import {chatCountText, chatTitles, statusText, unreadText} from "./panel-text.js";
 
 /** Options [[value, label], ...] in a select, after an optional placeholder. */
@@ -32,8 +33,9 @@ export function updateChatCount() {
 
 export function renderTitle(chat) {
   var titles = chatTitles(chat.id, chat.detail, chat.summary);
-  $(".cp-title", chat.root).textContent = titles.title;
+  $(".cp-title-text", chat.root).textContent = titles.title;
   $(".tab-name", chat.tab).textContent = titles.tab;
+  hooks.renderSmsMarks(chat);
   renderStatus(chat);
 }
 

@@ -1,7 +1,8 @@
 /* The composer of a chat panel: sending (note or message), long messages
- * and splitting, the typing indicator both ways, canned messages, files. */
+ * and splitting, the typing indicator both ways, canned messages, files;
+ * for an SMS conversation the text counter and numbered texts. */
 import {LONG_CHARS, OFFLINE_NOTE} from "./constants.js";
-import {MAX_CHARS, MAX_FILE} from "./config.js";
+import {MAX_CHARS, MAX_FILE, config} from "./config.js";
 import {$, el} from "./dom.js";
 import {chars, errorText} from "./format.js";
 import {api} from "./http.js";
@@ -10,7 +11,13 @@ import {newClientId, storeSet} from "./store.js";
 import {chats} from "./chats.js";
 import {fileProblem, lengthWarning, splitIntoParts, withCanned} from "./compose-text.js";
 import {patronNameCap} from "./panel-text.js";
+import {SMS_MAX_CHARS, SMS_MESSAGE_CHARS, chatIsSms, configChars, smsCounter} from "./sms-text.js";
 import {hooks} from "./hooks.js";
+
+// One text's length, and the longest a plain Send may go as, from the
+// desk config when it has them.
+var SMS_CHARS = configChars(config.sms_message_chars, SMS_MESSAGE_CHARS);
+var SMS_MAX = configChars(config.sms_max_chars, SMS_MAX_CHARS);
 
 function sendMessage(chat, body, note) {
   var clientId = newClientId();
@@ -28,7 +35,35 @@ export function composerChanged(chat) {
   box.hidden = !warning;
   box.classList.toggle("too-long", !!(warning && warning.tooLong));
   if (warning) msg.textContent = warning.text;
+  renderSmsCounter(chat);
   storeSet("draft:" + chat.id, chat.composer.value ? chat.composer.value : null);
+}
+
+// A message to a texting patron (not a note): it goes as an SMS.
+function goesAsSms(chat) {
+  return chatIsSms(chat) && !chat.noteToggle.checked;
+}
+
+/** The SMS counter under the composer: characters of one text, how many
+ * texts (segments) and the encoding; over one text's length a warning and
+ * "Split into N numbered texts". Hidden for live chats and notes; for a
+ * text it takes the place of the long-message hint (600 characters). */
+export function renderSmsCounter(chat) {
+  var box = $(".sms-counter", chat.root);
+  var on = goesAsSms(chat);
+  box.hidden = !on;
+  if (!on) return;
+  $(".long-warning", chat.root).hidden = true;
+  var counter = smsCounter(chat.composer.value, SMS_CHARS, SMS_MAX);
+  $(".sms-count", box).textContent = counter.text;
+  box.classList.toggle("sms-over", counter.over);
+  box.classList.toggle("sms-too-long", counter.tooLong);
+  var warning = $(".sms-warning", box);
+  // Written only when it changes: a live region speaks every change.
+  if (warning.textContent !== counter.warning) warning.textContent = counter.warning;
+  var split = $(".sms-split", box);
+  split.hidden = !counter.over;
+  if (split.textContent !== counter.splitLabel) split.textContent = counter.splitLabel;
 }
 
 export function noteChanged(chat) {
@@ -39,6 +74,7 @@ export function noteChanged(chat) {
     : "Message to the patron";
   chat.sendButton.textContent = note ? "Send note" : "Send";
   if (note) stopTyping(chat);
+  composerChanged(chat);
 }
 
 function submitComposer(chat) {
@@ -49,7 +85,21 @@ function submitComposer(chat) {
     chat.composeMsg.textContent = "Not sent: a message is at most " + MAX_CHARS + " characters. Use “Split into parts”.";
     return;
   }
+  if (goesAsSms(chat)) {
+    // Send sends one long text (the provider joins its segments), up to
+    // the longest the provider takes.
+    var counter = smsCounter(text, SMS_CHARS, SMS_MAX);
+    if (counter.tooLong) {
+      chat.composeMsg.textContent = counter.tooLongText;
+      return;
+    }
+  }
   sendMessage(chat, text, chat.noteToggle.checked);
+  clearComposer(chat);
+}
+
+// After sending: an empty composer, no typing, a message (not a note) next.
+function clearComposer(chat) {
   chat.composer.value = "";
   chat.lastCanned = "";
   stopTyping(chat);
@@ -72,12 +122,21 @@ function splitComposer(chat) {
   var parts = splitIntoParts(text, LONG_CHARS);
   var note = chat.noteToggle.checked;
   parts.forEach(function (part) { sendMessage(chat, part, note); });
-  chat.composer.value = "";
-  chat.lastCanned = "";
-  stopTyping(chat);
-  resetNote(chat);
-  composerChanged(chat);
-  chat.composeMsg.textContent = "Sent in " + parts.length + " parts.";
+  clearComposer(chat);
+  if (isOpen()) chat.composeMsg.textContent = "Sent in " + parts.length + " parts.";
+  chat.composer.focus();
+}
+
+/** "Split into N numbered texts": the parts ("1/3 …") go as separate
+ * messages, in order, each with its own client_id, as Send sends them. */
+function splitSms(chat) {
+  chat.composeMsg.textContent = "";
+  if (!goesAsSms(chat)) return;
+  var counter = smsCounter(chat.composer.value, SMS_CHARS, SMS_MAX);
+  if (!counter.over) return;
+  counter.parts.forEach(function (part) { sendMessage(chat, part, false); });
+  clearComposer(chat);
+  if (isOpen()) chat.composeMsg.textContent = "Sent as " + counter.parts.length + " numbered texts.";
   chat.composer.focus();
 }
 
@@ -194,6 +253,7 @@ export function wireComposer(chat) {
   chat.composer.addEventListener("blur", function () { stopTyping(chat); });
   chat.noteToggle.addEventListener("change", function () { noteChanged(chat); });
   $(".split", root).addEventListener("click", function () { splitComposer(chat); });
+  $(".sms-split", root).addEventListener("click", function () { splitSms(chat); });
   var canned = $(".canned", root);
   canned.addEventListener("change", function () { insertCanned(chat, canned.value); });
   var fileInput = $(".file-input", root);

@@ -12,3 +12,7 @@ export const REFUSED = [4401, 4403];
 export const STORE = "asktogether:desk:";
 export const FOLLOWUP_CODES = ["followup_library", "followup_me"];
 export const OFFLINE_NOTE = "Not connected: your message is sent when the connection is back.";
+// The badge of an SMS conversation: text, not colour alone, with a name
+// for screen readers.
+export const SMS_BADGE_TEXT = "SMS";
+export const SMS_BADGE_LABEL = "Text message";

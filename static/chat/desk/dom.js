@@ -1,6 +1,7 @@
 /* DOM helpers: every piece of user text goes in with textContent, never as HTML.
  * `el` is the shared one (../shared/text.js). */
 import {el} from "../shared/text.js";
+import {SMS_BADGE_LABEL, SMS_BADGE_TEXT} from "./constants.js";
 
 export {el};
 
@@ -33,4 +34,14 @@ export function announce(text) {
   if (!announcer) return;
   announcer.textContent = "";
   window.setTimeout(function () { announcer.textContent = text; }, 50);
+}
+
+/** The "SMS" badge of a text conversation: "SMS" on screen, "Text message"
+ * to a screen reader; `extra` adds classes. */
+export function smsBadge(extra) {
+  var badge = el("span", "badge badge-sms" + (extra ? " " + extra : ""));
+  badge.title = SMS_BADGE_LABEL;
+  badge.appendChild(el("span", null, SMS_BADGE_TEXT)).setAttribute("aria-hidden", "true");
+  badge.appendChild(el("span", "visually-hidden", SMS_BADGE_LABEL));
+  return badge;
 }

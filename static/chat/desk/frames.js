@@ -21,6 +21,7 @@ export function handle(frame) {
     case "messages": hooks.onMessages(frame.conversation, frame.messages || []); break;
     case "message": hooks.onMessage(frame.conversation, frame.message); break;
     case "ack": hooks.onAck(frame); break;
+    case "sms_status": hooks.onSmsStatus(frame); break;
     case "typing": hooks.onTyping(frame.conversation, frame.typing); break;
     case "conversation": hooks.onConversation(frame.conversation); break;
     case "alert": hooks.onAlert(frame); break;
@@ -54,6 +55,7 @@ function onError(frame) {
     return;
   }
   if (chat) {
+    hooks.smsRetryRefused(chat, frame, message);
     chat.composeMsg.textContent = message;
     if (frame.code === "ended") { chat.status = "ended"; hooks.setActive(chat, false); hooks.showWrapup(chat, false); }
     if (frame.code === "not_yours") hooks.loadDetail(chat);

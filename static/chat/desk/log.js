@@ -30,6 +30,7 @@ function renderMessage(chat, node, m, local) {
     node.appendChild(p);
   });
   if (local) node.appendChild(el("span", "msg-state", "sending…"));
+  else if (m.sender === "librarian") hooks.renderSmsState(chat, node, m.seq);  // a text's delivery
 }
 
 function placeBySeq(chat, node, seq) {
@@ -53,11 +54,14 @@ export function addMessage(chat, m, live) {
   if (!m || typeof m.seq !== "number") return;
   var stick = nearBottom(chat.log);
   var node = chat.seqs.get(m.seq);
+  hooks.noteSmsState(chat, m);
   if (node) {
     if (shouldRefresh({local: !!node.dataset.local, hasFiles: !!$(".msg-file", node)}, m)) {
       // Our own message confirmed, or a file whose push came without it.
       delete node.dataset.local;
       renderMessage(chat, node, m, false);
+    } else if (m.sender === "librarian") {
+      hooks.renderSmsState(chat, node, m.seq);  // a copy may say how the text went
     }
     return;
   }

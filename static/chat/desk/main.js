@@ -30,12 +30,13 @@ import * as monitoring from "./monitoring.js";
 import * as onDuty from "./on-duty.js";
 import * as panel from "./panel.js";
 import * as sidePane from "./side-pane.js";
+import * as sms from "./sms.js";
 import * as transfer from "./transfer.js";
 import * as waiting from "./waiting.js";
 import * as wrapup from "./wrapup.js";
 
 [alerts, chatView, composer, frames, kb, lifecycle, log, moderation, monitoring, onDuty, panel,
- sidePane, transfer, waiting, wrapup].forEach(function (module) {
+ sidePane, sms, transfer, waiting, wrapup].forEach(function (module) {
   Object.keys(module).forEach(function (name) {
     if (typeof module[name] === "function") hooks[name] = module[name];
   });

@@ -54,6 +54,9 @@ export function createChat(id, summary, detail) {
     seqs: new Map(),
     maxSeq: 0,
     pending: new Map(),
+    smsStates: new Map(),    // seq -> {status, error} of a text (sms.js)
+    smsRetrying: new Map(),  // seq -> when its sms_retry was sent
+    smsNotes: new Map(),     // seq -> why a retry did not go
     detail: null,
     summary: summary || null,
     status: (summary && summary.status) || "active",

@@ -1,11 +1,13 @@
 /* The waiting list: rows of chats offered to this desk, their timers, the
- * "Accept" buttons and the "taken by another librarian" notice. Ordering and
- * timer text are waiting-order.js. */
-import {$, $$, el} from "./dom.js";
+ * "Accept" buttons and the "taken by another librarian" notice; an SMS row
+ * has its badge and says when its answer is due. Ordering and timer text are
+ * waiting-order.js (and sms-text.js for texts). */
+import {$, $$, el, smsBadge} from "./dom.js";
 import {alertsBox, baseTitle, waitingCount, waitingEmpty, waitingList, waitingMsg} from "./page.js";
 import {send} from "./socket.js";
 import {beep} from "./sound.js";
 import {chats, waitingRows} from "./chats.js";
+import {isSms, smsWaitState} from "./sms-text.js";
 import {
   countWaiting, patronLine, placeBefore, titleWithCount, transferLine, waitingSince, waitState
 } from "./waiting-order.js";
@@ -18,6 +20,9 @@ function buildWaitingRow(id) {
   var li = el("li", "waiting-chat");
   li.dataset.conversation = String(id);
   var head = el("div", "w-head");
+  var sms = smsBadge("w-sms");
+  sms.hidden = true;
+  head.appendChild(sms);
   head.appendChild(el("strong", "w-library"));
   head.appendChild(el("span", "w-queue muted"));
   head.appendChild(el("span", "badge w-resident"));
@@ -47,6 +52,8 @@ function buildWaitingRow(id) {
 
 function fillWaitingRow(row) {
   var li = row.li, c = row.chat;
+  $(".w-sms", li).hidden = !isSms(c);
+  li.classList.toggle("waiting-sms", isSms(c));
   $(".w-library", li).textContent = (c.library && c.library.name) || "";
   $(".w-queue", li).textContent = c.queue || "";
   var res = $(".w-resident", li);
@@ -68,6 +75,8 @@ function tickWaiting() {
   waitingRows.forEach(function (row) {
     if (row.taken) return;
     var state = waitState(row.chat, (now - row.since) / 1000);
+    // A text waits hours, not minutes: its deadline is reply_due_at.
+    if (isSms(row.chat)) state = smsWaitState(row.chat, state.wait, now);
     $(".wait", row.li).textContent = state.wait;
     row.li.classList.toggle("at-risk", state.risk);
     row.li.classList.toggle("long-wait", state.long);
