@@ -14,8 +14,10 @@ so they cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import re
 
+import phonenumbers
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 
 from chat.models import Conversation, Ticket
@@ -26,6 +28,7 @@ from consortium.models import Staff
 PERSONAL_FIELDS = (
     "patron_name",
     "patron_email",
+    "patron_phone",
     "patron_ip",
     "referrer_url",
     "user_agent",
@@ -39,6 +42,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Seven or more digits, possibly split by spaces, dots, dashes or brackets:
 # phone, card and account numbers.
 _NUMBER = re.compile(r"\+?\d(?:[\s().-]*\d){6,}")
+# Between the digits of the patron's own number, however they wrote it.
+_PHONE_SEPARATORS = r"[\s().\-/_\u2010-\u2015]*"
 
 
 def visible_conversations(user, queryset: QuerySet | None = None) -> QuerySet:
@@ -89,10 +94,33 @@ def may_see_personal_data(user, conversation: Conversation) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _own_phone(phone: str) -> re.Pattern | None:
+    """The patron's number (E.164) in any writing: with or without its
+    country code, its digits split by spaces, dots, dashes, slashes or
+    brackets (+1 850 555 0123, (850) 555-0123, 850/555/0123)."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+    national = str(number.national_number)
+    if len(national) < 4:
+        return None
+    digits = _PHONE_SEPARATORS.join(national)
+    country = _PHONE_SEPARATORS.join(str(number.country_code))
+    return re.compile(
+        rf"(?<!\d)(?:(?:\+|00)?{country}{_PHONE_SEPARATORS})?\(?{digits}(?!\d)"
+    )
+
+
 def redact_text(text: str, conversation: Conversation) -> str:
     """`text` with what identifies the patron replaced: email addresses,
-    long numbers (phones, library cards), and the name they gave."""
+    their own phone number (SMS) however written, other long numbers
+    (phones, library cards), and the name they gave."""
     text = _EMAIL.sub("[email]", text)
+    own = _own_phone(conversation.patron_phone) if conversation.patron_phone else None
+    if own is not None:
+        text = own.sub("[phone]", text)
     text = _NUMBER.sub("[number]", text)
     name = (conversation.patron_name or "").strip()
     for part in sorted({name, *name.split()}, key=len, reverse=True):

@@ -183,3 +183,76 @@ def send_sms(sms_id: int) -> bool:
     from chat.services.sms import sms_send
 
     return sms_send(sms_id=sms_id)
+
+
+# --- SMS answer deadlines and media (issue 18) ------------------------------------
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_sms_deadline_email(
+    conversation_id: int, stage: str, due_at: str, recipients: list[str]
+) -> bool:
+    """Email that an SMS question is due soon (`stage` "reminder") or overdue
+    ("overdue"), once per stage and deadline. It says "a patron" and links
+    the desk and the conversation: never the patron's number."""
+    from datetime import datetime
+
+    from chat.services.timers import duration_text
+
+    if stage not in ("reminder", "overdue"):
+        raise ValueError(f"No SMS deadline stage {stage!r}.")
+    key = f"sms-deadline:{stage}:{conversation_id}:{due_at}"
+    if not cache.add(key, 1, 30 * 24 * 3600):
+        return False
+    try:
+        conversation = (
+            Conversation.objects.select_related("library", "librarian")
+            .filter(pk=conversation_id)
+            .first()
+        )
+        if conversation is None or not recipients:
+            return False
+        config = ConsortiumSettings.load()
+        due = datetime.fromisoformat(due_at)
+        library = conversation.library.name
+        left = duration_text(due - timezone.now())
+        subject = (
+            f"An SMS question from {library} is overdue"
+            if stage == "overdue"
+            else f"An SMS question from {library} is due in {left}"
+        )
+        site = settings.SITE_URL.rstrip("/")
+        EmailMessage(
+            subject=f"[{config.name}] {subject}",
+            body=render_to_string(
+                "chat/email/sms_deadline.txt",
+                {
+                    "stage": stage,
+                    "conversation": conversation,
+                    "due_at": due,
+                    "left": left,
+                    "config": config,
+                    "desk_url": f"{site}/desk/",
+                    "admin_url": f"{site}/admin/chat/conversation/"
+                    f"{conversation.pk}/change/",
+                },
+            ),
+            to=recipients,
+            headers={"Auto-Submitted": "auto-generated"},
+        ).send()
+    except Exception:
+        cache.delete(key)
+        raise
+    return True
+
+
+@shared_task(acks_late=True)
+def sms_fetch_media(sms_id: int, urls: list[str]) -> int:
+    """Fetch the pictures and files of a text (MMS) onto its message; a
+    message that has them already is not fetched again. Returns how many
+    were stored."""
+    from chat.sms.media import sms_media_fetch
+
+    return sms_media_fetch(sms_id=sms_id, urls=urls)

@@ -20,9 +20,10 @@ def _seconds(start, end) -> int | None:
 
 class ConversationSerializer(serializers.ModelSerializer):
     """A conversation on any channel (SPEC R1). The patron's personal data
-    (`patron_name`, `patron_email`, `patron_ip`, `referrer_url`,
-    `user_agent`) is null and the question redacted when `personal_data` is
-    false: a chat the reader's librarians answered for another library."""
+    (`patron_name`, `patron_email`, `patron_phone`, `patron_ip`,
+    `referrer_url`, `user_agent`) is null and the question redacted when
+    `personal_data` is false: a chat the reader's librarians answered for
+    another library."""
 
     library = serializers.SlugRelatedField(slug_field="code", read_only=True)
     queue = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -46,6 +47,11 @@ class ConversationSerializer(serializers.ModelSerializer):
     # Personal data: null when withheld.
     patron_name = serializers.CharField(read_only=True, allow_null=True)
     patron_email = serializers.CharField(read_only=True, allow_null=True)
+    patron_phone = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="SMS: the patron's number in E.164 (+18505550123); else empty.",
+    )
     patron_ip = serializers.CharField(read_only=True, allow_null=True)
     referrer_url = serializers.CharField(read_only=True, allow_null=True)
     user_agent = serializers.CharField(read_only=True, allow_null=True)

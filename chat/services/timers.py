@@ -6,10 +6,17 @@ many sweeps overlap, and a worker that dies mid-handler rolls the claim back,
 so the next sweep fires it. Timers that depend on activity (idle patron,
 silent librarian) are not rewritten on every message: when one comes due its
 handler reads the activity columns and re-arms itself if the deadline moved.
+
+SMS conversations have an answer deadline instead (`schedule_sms_deadline`):
+a reminder a quarter of the time before it and an alert when it passes. The
+live-chat timers (a patron about to leave, a silent librarian, a long chat)
+mean nothing for a text answered within hours, so their handlers do nothing
+for them.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -17,13 +24,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chat import events, selectors
-from chat.models import ChatTimer, Conversation
+from chat.models import ChatTimer, Conversation, Message
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, Queue
 from scheduling import selectors as scheduling_selectors
 
 Kind = ChatTimer.Kind
 WAITING_KINDS = (Kind.FALLBACK, Kind.MISSED_RISK, Kind.WAITING_LONG)
+SMS_KINDS = (Kind.SMS_REMINDER, Kind.SMS_OVERDUE)
 
 
 def schedule(conversation: Conversation, kind: str, due_at: datetime) -> None:
@@ -51,7 +59,44 @@ def schedule_many(conversation: Conversation, due: dict[str, datetime]) -> None:
 
 
 def cancel(conversation: Conversation) -> None:
-    ChatTimer.objects.filter(conversation=conversation, fired_at__isnull=True).delete()
+    """Cancel the conversation's pending timers. While it stays open (a
+    transfer puts it back to waiting) an SMS answer deadline is kept: the
+    patron still waits for the answer; `cancel_sms_deadline` ends it."""
+    pending = ChatTimer.objects.filter(conversation=conversation, fired_at__isnull=True)
+    if conversation.is_open:
+        pending = pending.exclude(kind__in=SMS_KINDS)
+    pending.delete()
+
+
+def sms_response_due(since: datetime, config: ConsortiumSettings) -> datetime:
+    return since + timedelta(hours=config.sms_response_hours)
+
+
+def schedule_sms_deadline(conversation: Conversation, since: datetime) -> datetime:
+    """Arm the answer deadline of an SMS conversation whose patron text of
+    `since` is unanswered: due `ConsortiumSettings.sms_response_hours` later
+    (SPEC: 12 h), with a reminder a quarter of that time before (3 h) and an
+    alert when it passes. Replaces the deadline armed before (one row per
+    kind). Returns when the answer is due."""
+    config = ConsortiumSettings.load()
+    due = sms_response_due(since, config)
+    timers = {Kind.SMS_OVERDUE: due}
+    if due > since:
+        timers[Kind.SMS_REMINDER] = due - (due - since) / 4
+    else:  # no time to answer at all: only the overdue alert
+        ChatTimer.objects.filter(
+            conversation=conversation, kind=Kind.SMS_REMINDER
+        ).delete()
+    schedule_many(conversation, timers)
+    return due
+
+
+def cancel_sms_deadline(conversation: Conversation) -> None:
+    """The patron's texts are answered: drop the reminder and the overdue
+    alert not yet fired (and only those)."""
+    ChatTimer.objects.filter(
+        conversation=conversation, kind__in=SMS_KINDS, fired_at__isnull=True
+    ).delete()
 
 
 def schedule_waiting(
@@ -112,11 +157,25 @@ def _rearm(timer: ChatTimer, due_at: datetime, alerted_for=None) -> None:
 # --- Handlers: run inside the claiming transaction ------------------------------
 
 
+def _live_chat_only(handler):
+    """The alerts of a live chat (a patron on the page, minutes to pick up)
+    do nothing for an SMS conversation, which has its answer deadline."""
+
+    @functools.wraps(handler)
+    def guarded(timer, conversation, config, now):
+        if conversation.channel == Conversation.Channel.SMS:
+            return None
+        return handler(timer, conversation, config, now)
+
+    return guarded
+
+
 def _fallback(timer, conversation, config, now):
     if conversation.status == Conversation.Status.WAITING:
         events.publish_waiting(conversation)
 
 
+@_live_chat_only
 def _missed_risk(timer, conversation, config, now):
     if conversation.status != Conversation.Status.WAITING:
         return
@@ -130,6 +189,7 @@ def _missed_risk(timer, conversation, config, now):
     )
 
 
+@_live_chat_only
 def _waiting_long(timer, conversation, config, now):
     if conversation.status != Conversation.Status.WAITING:
         return
@@ -161,6 +221,7 @@ def _quiet_spell(timer, conversation, now, since, interval) -> bool:
     return True
 
 
+@_live_chat_only
 def _librarian_silent(timer, conversation, config, now):
     if conversation.status != Conversation.Status.ACTIVE:
         return
@@ -181,6 +242,7 @@ def _librarian_silent(timer, conversation, config, now):
         )
 
 
+@_live_chat_only
 def _long_chat(timer, conversation, config, now):
     if conversation.status != Conversation.Status.ACTIVE:
         return
@@ -195,6 +257,7 @@ def _long_chat(timer, conversation, config, now):
     )
 
 
+@_live_chat_only
 def _patron_idle(timer, conversation, config, now):
     if conversation.status != Conversation.Status.ACTIVE:
         return
@@ -212,6 +275,7 @@ def _patron_idle(timer, conversation, config, now):
         schedule(conversation, Kind.PATRON_IDLE_CLOSE, since + 2 * interval)
 
 
+@_live_chat_only
 def _patron_idle_close(timer, conversation, config, now):
     if conversation.status != Conversation.Status.ACTIVE:
         return
@@ -246,6 +310,107 @@ def _shift_end(timer, conversation, config, now):
     )
 
 
+def duration_text(delta: timedelta) -> str:
+    """`delta` as a reminder says it: "3 hours", "45 minutes"."""
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes >= 90:
+        hours = round(minutes / 60)
+        return f"{hours} hours"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def awaits_sms_answer(conversation: Conversation) -> bool:
+    """Whether the patron wrote last: their latest text has no librarian
+    message after it. A pickup is not an answer, nor is a text the system
+    sent on its own (an after-hours reply)."""
+    last = (
+        conversation.messages.filter(
+            sender__in=[Message.Sender.PATRON, Message.Sender.LIBRARIAN]
+        )
+        .exclude(sms__automatic=True)
+        .order_by("-seq")
+        .values_list("sender", flat=True)
+        .first()
+    )
+    return last == Message.Sender.PATRON
+
+
+def _sms_holder(conversation, now) -> int | None:
+    """The librarian who holds the conversation, if they are on the desk
+    now (a reminder to someone who went home would reach nobody)."""
+    if (
+        conversation.status != Conversation.Status.ACTIVE
+        or not conversation.librarian_id
+    ):
+        return None
+    online = consortium_selectors.fresh_monitors(now).filter(
+        staff_id=conversation.librarian_id
+    )
+    return conversation.librarian_id if online.exists() else None
+
+
+def _sms_deadline_email(conversation, stage: str, due: datetime, recipients) -> None:
+    from chat import tasks  # tasks import the services
+
+    args = (conversation.pk, stage, due.isoformat(), sorted(set(recipients)))
+    transaction.on_commit(lambda: tasks.send_sms_deadline_email.delay(*args))
+
+
+def _coordinators_or_helpdesk(conversation, config) -> list[str]:
+    from chat.services.tickets import _coordinator_emails  # imports this module
+
+    return _coordinator_emails(conversation.library) or [config.helpdesk_email]
+
+
+def _sms_reminder(timer, conversation, config, now):
+    """The answer is due soon: the holder is told on their desk; nobody holds
+    it (or the holder is not on the desk): the library's coordinators by
+    email. The patron is "a patron": never their number."""
+    if conversation.channel != Conversation.Channel.SMS or not conversation.is_open:
+        return
+    if not awaits_sms_answer(conversation):
+        return
+    due = sms_response_due(timer.due_at, config)
+    overdue = ChatTimer.objects.filter(
+        conversation=conversation, kind=Kind.SMS_OVERDUE, fired_at__isnull=True
+    ).values_list("due_at", flat=True)
+    due = next(iter(overdue), due)
+    left = duration_text(due - now)
+    holder = _sms_holder(conversation, now)
+    if holder:
+        events.publish_alert(
+            [holder],
+            kind="sms_reminder",
+            conversation_id=conversation.pk,
+            message=f"An SMS question from {conversation.library.name} is due in "
+            f"{left}. Answer the patron by text.",
+        )
+    else:
+        recipients = _coordinators_or_helpdesk(conversation, config)
+        _sms_deadline_email(conversation, "reminder", due, recipients)
+
+
+def _sms_overdue(timer, conversation, config, now):
+    """The answer is overdue: the holder is told on their desk and by email,
+    and the library's coordinators by email."""
+    if conversation.channel != Conversation.Channel.SMS or not conversation.is_open:
+        return
+    if not awaits_sms_answer(conversation):
+        return
+    recipients = _coordinators_or_helpdesk(conversation, config)
+    if conversation.status == Conversation.Status.ACTIVE and conversation.librarian_id:
+        events.publish_alert(
+            [conversation.librarian_id],
+            kind="sms_overdue",
+            conversation_id=conversation.pk,
+            message=f"An SMS question from {conversation.library.name} is overdue. "
+            "Answer the patron by text now.",
+        )
+        if conversation.librarian.email:
+            recipients.append(conversation.librarian.email)
+    _sms_deadline_email(conversation, "overdue", timer.due_at, recipients)
+
+
 HANDLERS = {
     Kind.FALLBACK: _fallback,
     Kind.MISSED_RISK: _missed_risk,
@@ -255,6 +420,8 @@ HANDLERS = {
     Kind.PATRON_IDLE: _patron_idle,
     Kind.PATRON_IDLE_CLOSE: _patron_idle_close,
     Kind.SHIFT_END: _shift_end,
+    Kind.SMS_REMINDER: _sms_reminder,
+    Kind.SMS_OVERDUE: _sms_overdue,
 }
 
 
