@@ -210,6 +210,9 @@ def test_a_librarian_answers_a_text_with_the_counter_split_and_delivery_states(
     retries = [f for f in frames_sent if f.get("type") == "sms_retry"]
     assert retries == [{"type": "sms_retry", "conversation": int(sms_id), "seq": seq}]
 
+    # The worker sent it again (the provider has it): "queued", no Retry.
+    one.locator(".msg-sms[data-status=queued]").wait_for(timeout=15000)
+
     # A stale "failed" shown here: the server refuses the retry, and says why.
     desk.evaluate(
         "frame => window.askTogetherDesk.handle(frame)",
