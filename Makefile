@@ -21,8 +21,10 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# --demo: the phone simulator (/sms/simulator/) with a made-up Twilio token,
+# unless .env or the environment configures Twilio (README, "Text messages").
 run: seed
-	exec $(BIN)/python manage.py run_all
+	exec $(BIN)/python manage.py run_all --demo
 
 # Then the front end's unit tests (Node's built-in runner, no npm packages).
 test: install

@@ -270,6 +270,11 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 # Numbers written without a country code (in the admin) are read in this region.
 SMS_DEFAULT_REGION = env.str("SMS_DEFAULT_REGION", default="US")
+# The phone simulator (/sms/simulator/, chat/sms/simulator.py): a page that
+# plays a patron's phone and signs its texts with TWILIO_AUTH_TOKEN, so anyone
+# who opens it can text as any number. For demos (`make run` turns it on with
+# a made-up token); never in production.
+SMS_SIMULATOR = env.bool("SMS_SIMULATOR", default=False)
 
 # --- I18n -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import environ
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from rest_framework.authtoken.models import Token
@@ -29,8 +30,31 @@ from rest_framework.authtoken.models import Token
 from consortium import embedded_redis
 from consortium.management.commands.seed_demo import DEMO_PASSWORD, HELPDESK, STAFF
 
+# `make run`'s stand-in for a Twilio auth token: the phone simulator signs
+# its texts with it (chat/sms/simulator.py). Not a secret.
+DEMO_TWILIO_AUTH_TOKEN = "demo-twilio-auth-token-not-a-secret"
+
 REDIS_RESTARTS = 5
 REDIS_RESTART_WINDOW = 60.0
+
+
+def demo_sms(env: dict) -> bool:
+    """`make run`'s SMS demo (`run_all --demo`): with no Twilio configured
+    (no TWILIO_AUTH_TOKEN, SMS_BACKEND console or unset), a made-up token and
+    the phone simulator on unless SMS_SIMULATOR says otherwise. A real
+    token is left alone and the simulator stays as set (off by default): it
+    would sign forged texts with it. `env` already holds `.env`'s values
+    (settings read them into the environment). Returns whether the simulator
+    is on."""
+    if not env.get("TWILIO_AUTH_TOKEN") and env.get("SMS_BACKEND", "console") in (
+        "",
+        "console",
+    ):
+        env["TWILIO_AUTH_TOKEN"] = DEMO_TWILIO_AUTH_TOKEN
+        env["SMS_BACKEND"] = "console"
+        env.setdefault("SMS_SIMULATOR", "true")
+    on = env.get("SMS_SIMULATOR", "").lower() in environ.Env.BOOLEAN_TRUE_STRINGS
+    return on and bool(env.get("TWILIO_AUTH_TOKEN"))
 
 
 class RestartBudget:
@@ -176,12 +200,23 @@ class Command(BaseCommand):
             "--port", type=int, default=int(os.environ.get("PORT", 8000))
         )
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="make run's demo: the phone simulator (/sms/simulator/) with a "
+            "made-up Twilio token when no Twilio is configured.",
+        )
 
-    def handle(self, *args, port, host, **options):
+    def handle(self, *args, port, host, demo=False, **options):
         embedded = not os.environ.get("REDIS_URL")
         env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
         # Links in the desk, emails and embed snippets use the port we serve.
         env.setdefault("SITE_URL", f"http://localhost:{port}")
+        simulator = (
+            demo_sms(env)
+            if demo
+            else bool(settings.SMS_SIMULATOR and settings.TWILIO_AUTH_TOKEN)
+        )
         python = sys.executable
         commands = {
             "web": [
@@ -250,7 +285,7 @@ class Command(BaseCommand):
         try:
             supervisor.start_all()
             self._wait_for_web(host, port)
-            self._banner(host, port, embedded)
+            self._banner(host, port, embedded, simulator=simulator)
             failure = supervisor.run()
         finally:
             supervisor.stop_all()
@@ -272,7 +307,7 @@ class Command(BaseCommand):
             except OSError:
                 time.sleep(0.3)
 
-    def _banner(self, host, port, embedded):
+    def _banner(self, host, port, embedded, *, simulator=False):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         base = f"http://{shown}:{port}"
         database = settings.DATABASES["default"]
@@ -297,6 +332,11 @@ class Command(BaseCommand):
             f"  Patron's view     {base}/widget/demo/sprc/  (a library site with the "
             "chat widget)",
             f"  Hosted chat page  {base}/chat/sprc/",
+            *(
+                [f"  Phone simulator   {base}/sms/simulator/  (text a library)"]
+                if simulator
+                else []
+            ),
             f"  REST API docs     {base}/api/docs/  (help desk token: {token}; "
             "docs/api.md)",
             f"  Health            {base}/healthz",

@@ -171,6 +171,21 @@ LIBRARIES = [
     ),
 ]
 
+# Each library's SMS number (the phone simulator, /sms/simulator/, texts
+# them): Florida area codes with 555-0100 to 555-0199, the numbers the North
+# American plan keeps for fiction, so no demo text reaches a real phone.
+SMS_NUMBERS = {
+    "sprc": "+18505550101",
+    "gcsu": "+12395550102",
+    "ocpl": "+14075550103",
+    "mlpl": "+13055550104",
+    "shs": "+14075550105",
+    "atlaw": "+15615550106",
+    "pbpl": "+18505550107",
+    "phcc": "+18505550108",
+    "ems": "+18505550109",
+}
+
 COOPS = [
     ("coop-statewide", "Ask a Librarian Statewide", EASTERN),
     ("coop-academic", "Academic Cooperative", EASTERN),
@@ -714,6 +729,7 @@ class Command(BaseCommand):
                     "ticket_email": f"ask-{code}@askalibrarian.example.org",
                     "service_area": area,
                     "fallback_delay_seconds": 15,
+                    "sms_number": SMS_NUMBERS.get(code, ""),
                     # The law library vets who covers its shifts.
                     "substitutes_need_approval": code == "atlaw",
                     "active": True,
