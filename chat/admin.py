@@ -9,14 +9,16 @@ from django.utils.html import format_html
 from chat import privacy, services
 from chat.models import (
     BackupCall,
+    BlockedSender,
     Conversation,
     InboundEmail,
     Message,
     PatronBlock,
     Ticket,
 )
-from consortium.admin.base import ReadOnlyMixin, ScopedAdmin
-from consortium.admin.service_admin import each
+from chat.services import blocklist
+from consortium.admin.base import ALL, ReadOnlyMixin, ScopedAdmin
+from consortium.admin.service_admin import ServiceAdmin, each, run_service
 
 
 class MessageInline(ReadOnlyMixin, admin.TabularInline):
@@ -218,7 +220,7 @@ class InboundEmailAdmin(ReadOnlyMixin, ScopedAdmin):
     list_select_related = ("ticket",)
     search_fields = ("from_email", "subject", "message_id")
     exclude = ("raw",)
-    actions = ["accept_into_ticket", "process_again"]
+    actions = ["accept_into_ticket", "process_again", "block_senders"]
 
     @admin.action(
         description="Add quarantined emails anyway (to their ticket, or as a new one)"
@@ -242,6 +244,92 @@ class InboundEmailAdmin(ReadOnlyMixin, ScopedAdmin):
             queryset,
             lambda e: services.inbound_email_retry(inbound_id=e.pk, actor=request.user),
             "processed again",
+        )
+
+    @admin.action(description="Block the senders of the selected emails")
+    def block_senders(self, request, queryset):
+        """Each sender's address, for the library its email went to: their
+        later mail is ignored (see Blocked senders)."""
+        each(
+            self,
+            request,
+            queryset,
+            lambda e: blocklist.inbound_email_block_sender(
+                inbound_id=e.pk, actor=request.user
+            ),
+            "senders blocked (their later mail is ignored)",
+        )
+
+
+@admin.register(BlockedSender)
+class BlockedSenderAdmin(ServiceAdmin):
+    """Senders whose mail intake ignores. Coordinators manage their own
+    library's and see the help desk's consortium-wide ones read-only; every
+    write goes through `chat.services.blocklist`."""
+
+    coordinator_can = ALL
+    list_display = (
+        "pattern",
+        "library",
+        "reason",
+        "matched_count",
+        "last_matched_at",
+        "created_by",
+        "created_at",
+    )
+    list_filter = (("library", admin.RelatedOnlyFieldListFilter),)
+    list_select_related = ("library", "created_by")
+    search_fields = ("pattern", "reason")
+    fields = (
+        "pattern",
+        "library",
+        "reason",
+        "created_by",
+        "created_at",
+        "matched_count",
+        "last_matched_at",
+    )
+    readonly_fields = ("created_by", "created_at", "matched_count", "last_matched_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # What is blocked is the block's identity: unblock, block again.
+            fields += ["pattern", "library"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            run_service(
+                lambda: blocklist.sender_block_update(
+                    actor=request.user, block_id=obj.pk, reason=obj.reason
+                )
+            )
+            return
+        block = run_service(
+            lambda: blocklist.sender_block(
+                actor=request.user,
+                pattern=obj.pattern,
+                library=obj.library,
+                reason=obj.reason,
+            )
+        )
+        for name in ("pk", "pattern", "created_by", "created_at"):
+            setattr(obj, name, getattr(block, name))
+        obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        run_service(
+            lambda: blocklist.sender_unblock(actor=request.user, block_id=obj.pk)
+        )
+
+    def delete_queryset(self, request, queryset):
+        each(
+            self,
+            request,
+            queryset,
+            lambda b: blocklist.sender_unblock(actor=request.user, block_id=b.pk),
+            "unblocked",
         )
 
 

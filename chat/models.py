@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import secrets
 
+from auditlog.registry import auditlog
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    validate_domain_name,
+    validate_email,
+)
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from consortium.models import Library, Queue, ScopedModel
@@ -537,6 +545,7 @@ class InboundEmail(ScopedModel):
         BOUNCE = "bounce", "Bounce (noted on the ticket)"
         LOOP = "loop", "Our own mail come back (ignored)"
         DUPLICATE = "duplicate", "Received before (ignored)"
+        BLOCKED = "blocked", "Sender blocked (ignored)"
         QUARANTINED = "quarantined", "Quarantined"
         FAILED = "failed", "Processing failed"
 
@@ -606,3 +615,130 @@ class BackupCall(models.Model):
 
     def __str__(self):
         return f"Backup call by {self.staff} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def normalised_sender_pattern(value: str) -> str:
+    """A blocklist pattern as stored: a whole address `name@domain`, or a
+    domain `@domain` (typed as `domain` or `@domain`), lower-case. Raises
+    ValidationError for anything else."""
+    pattern = (value or "").strip().lower()
+    local, at, domain = pattern.rpartition("@")
+    if not at:
+        local, domain = "", pattern
+    problem = None
+    if not domain:
+        problem = "Write an address (name@example.org) or a domain (@example.org)."
+    elif any(c.isspace() or c in "<>,;\"'" for c in pattern):
+        problem = "An address or a domain has no spaces, brackets, commas or quotes."
+    else:
+        try:
+            if local:
+                validate_email(pattern)
+            else:
+                validate_domain_name(domain)
+        except ValidationError:
+            problem = (
+                f"“{pattern[:80]}” is not an email address."
+                if local
+                else f"“{domain[:80]}” is not a domain name such as example.org."
+            )
+    if problem:
+        raise ValidationError(problem, code="invalid")
+    return pattern if local else f"@{domain}"
+
+
+class BlockedSenderQuerySet(models.QuerySet):
+    def matching(self, address: str, *, library_id):
+        """The blocks that stop mail from `address` to `library_id` (an id,
+        None, or an expression giving one): the whole address or its exact
+        domain, for that library or every library, most specific first. A
+        domain block does not cover its subdomains. One lookup of the
+        `pattern` index, however long the list."""
+        address = address.strip().lower()
+        domain = "@" + address.rpartition("@")[2]
+        scope = Q(library__isnull=True)
+        if library_id is not None:
+            scope |= Q(library_id=library_id)
+        return self.filter(scope, pattern__in=[address, domain]).order_by(
+            F("library_id").desc(nulls_last=True),
+            Length("pattern").desc(),
+            "pk",
+        )
+
+
+class BlockedSender(ScopedModel):
+    """A sender whose mail intake ignores (status `blocked`): automatic mail
+    with no automatic sign in its headers, blocked after its first ticket
+    (issue 16). For one library, or every library when `library` is empty
+    (the help desk's). Written by `chat.services.blocklist`."""
+
+    scope_shared = True
+
+    pattern = models.CharField(
+        max_length=254,
+        validators=[normalised_sender_pattern],
+        help_text="A whole address (bookings@example.com) or a domain "
+        "(@example.com, which does not cover its subdomains such as "
+        "mail.example.com).",
+    )
+    library = models.ForeignKey(
+        Library,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="blocked_senders",
+        help_text="Mail to this library's address is ignored. Empty: mail to "
+        "every library (the help desk only).",
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_matched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    matched_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = BlockedSenderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pattern"]
+        constraints = [
+            # Their indexes start with the pattern: intake's lookup uses them.
+            models.UniqueConstraint(
+                fields=["pattern", "library"],
+                name="blocked_sender_unique",
+                violation_error_message="This sender is already blocked for "
+                "this library.",
+            ),
+            models.UniqueConstraint(
+                fields=["pattern"],
+                condition=Q(library__isnull=True),
+                name="blocked_sender_unique_everywhere",
+                violation_error_message="This sender is already blocked for "
+                "every library.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pattern} ({self.library.code if self.library else 'all'})"
+
+    def clean(self):
+        # Stored normalised, so the unique keys and intake's lookup compare
+        # like with like (the field's validator reports a bad pattern).
+        try:
+            self.pattern = normalised_sender_pattern(self.pattern)
+        except ValidationError:
+            pass
+
+
+# Who blocked and unblocked whom, when (the admin's History); the counters
+# intake bumps are not changes anyone made.
+auditlog.register(
+    BlockedSender,
+    include_fields=["pattern", "library", "reason", "created_by", "created_at"],
+)

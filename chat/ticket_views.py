@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chat import services
-from chat.models import Attachment, Conversation, Ticket
+from chat.models import Attachment, BlockedSender, Conversation, Ticket
+from chat.services import blocklist
 from chat.services.tickets import can_work, helpdesk_inbox, inbox, reply_address
 from consortium.models import Library
 from consortium.services import DomainError
@@ -37,6 +38,15 @@ class ReplyForm(forms.Form):
 
 class EmailForm(forms.Form):
     email = forms.EmailField(label="The patron's email address")
+
+
+class BlockSenderForm(forms.Form):
+    scope = forms.ChoiceField(
+        choices=[("address", "This address"), ("domain", "The whole domain")],
+        initial="address",
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.BooleanField()
 
 
 class TransferForm(forms.Form):
@@ -100,8 +110,26 @@ def ticket_detail(request, ticket_id):
             "reply_address": reply_address(ticket),
             "emails": ticket.emails.order_by("-received_at")[:20],
             "kb": kb_views.ticket_panel(request, ticket),
+            **_block_context(request.user, ticket),
         },
     )
+
+
+def _block_context(staff, ticket: Ticket) -> dict:
+    """The "Close and block sender" form, for those who may block for the
+    ticket's library (its coordinators, the help desk), and the block
+    already in force."""
+    if not ticket.email or not blocklist.may_block(staff, ticket.library):
+        return {}
+    return {
+        "block_form": BlockSenderForm(),
+        "sender_domain": ticket.email.rpartition("@")[2].lower(),
+        "sender_blocked": BlockedSender.objects.matching(
+            ticket.email, library_id=ticket.library_id
+        )
+        .select_related("library")
+        .first(),
+    }
 
 
 def _files(request) -> list[tuple[str, bytes]]:
@@ -155,6 +183,19 @@ def _act(request, ticket_id, action) -> str:
     if action == "reopen":
         services.ticket_reopen(ticket_id=ticket_id, actor=staff)
         return "Ticket reopened."
+    if action == "block":
+        form = BlockSenderForm(post)
+        if not form.is_valid():
+            raise DomainError(
+                "Choose the address or the domain, and tick the box to confirm."
+            )
+        block = blocklist.ticket_block_sender(
+            ticket_id=ticket_id, actor=staff, scope=form.cleaned_data["scope"]
+        )
+        return (
+            f"Ticket closed; mail from {block.pattern} is ignored from now on "
+            "(Blocked senders in the admin lists it)."
+        )
     raise Http404("Unknown action.")
 
 

@@ -33,6 +33,7 @@ from rest_framework.authtoken.models import Token
 from chat import statistics
 from chat.models import (
     BackupCall,
+    BlockedSender,
     Conversation,
     InboundEmail,
     Message,
@@ -209,6 +210,12 @@ def _rows(w, lib, other, i):
         until=now + timedelta(days=30),
         reason="Abuse",
         conversation=chat,
+        created_by=w.helpdesk,
+    )
+    BlockedSender.objects.create(
+        pattern=f"notices{n}@example.org",
+        library=lib if n % 3 else None,
+        reason="Booking confirmations",
         created_by=w.helpdesk,
     )
 

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from chat import events
 from chat.mail.inbound import MalformedEmail, ParsedEmail, parse_email
 from chat.models import (
+    BlockedSender,
     Conversation,
     InboundEmail,
     Message,
@@ -572,6 +573,19 @@ def _process(inbound: InboundEmail, now) -> InboundEmail:
             now,
         )
     ticket = ticket or _threaded_ticket(parsed)
+    block = _sender_block(parsed, ticket)
+    if block is not None:
+        BlockedSender.objects.filter(pk=block.pk).update(
+            matched_count=F("matched_count") + 1, last_matched_at=now
+        )
+        why = f" ({block.reason})" if block.reason else ""
+        return _settle(
+            inbound,
+            InboundEmail.Status.BLOCKED,
+            f"Sender blocked: {block.pattern}{why}",
+            now,
+            ticket,
+        )
     if parsed.kind != "message" and not parsed.kind_certain:
         return _settle(
             inbound,
@@ -819,25 +833,51 @@ def inbound_email_accept(*, inbound_id: int, actor: Staff, now=None) -> InboundE
     return _settle(inbound, InboundEmail.Status.APPENDED, "", now, ticket)
 
 
-def _addressed_library(parsed: ParsedEmail) -> Library | None:
+def _addressed_libraries(parsed: ParsedEmail):
+    """The active libraries whose ticket address the mail was sent to, the
+    one it is for first."""
     return (
         Library.objects.filter(ticket_email__in=parsed.recipients, active=True)
         .exclude(ticket_email="")
-        .first()
+        .order_by("name", "pk")
     )
+
+
+def _addressed_library(parsed: ParsedEmail) -> Library | None:
+    return _addressed_libraries(parsed).first()
+
+
+def _sender_block(parsed: ParsedEmail, ticket: Ticket | None):
+    """The block that stops this mail, if any: the sender blocked for the
+    ticket's library when it threads onto one, else for the library it is
+    addressed to, or for every library. One query (the addressed library is
+    a subquery of it), whatever the list's length."""
+    if not parsed.from_email:
+        return None
+    if ticket is not None:
+        library = ticket.library_id
+    else:
+        library = Subquery(_addressed_libraries(parsed).values("pk")[:1])
+    return BlockedSender.objects.matching(parsed.from_email, library_id=library).first()
 
 
 @transaction.atomic
 def inbound_email_retry(*, inbound_id: int, actor: Staff, now=None) -> InboundEmail:
-    """Process a quarantined or failed email again (e.g. after a library's
-    ticket address was corrected, or a fix for what failed). Only the help
-    desk."""
+    """Process a quarantined, failed or blocked email again (e.g. after a
+    library's ticket address was corrected, a fix for what failed, or its
+    sender unblocked). Only the help desk."""
     if not actor.is_helpdesk:
         raise DomainError("Only the help desk can process emails again.")
     updated = InboundEmail.objects.filter(
         pk=inbound_id,
-        status__in=[InboundEmail.Status.QUARANTINED, InboundEmail.Status.FAILED],
+        status__in=[
+            InboundEmail.Status.QUARANTINED,
+            InboundEmail.Status.FAILED,
+            InboundEmail.Status.BLOCKED,
+        ],
     ).update(status=InboundEmail.Status.RECEIVED, reason="", ticket=None, attempts=0)
     if not updated:
-        raise DomainError("Only quarantined or failed emails can be processed again.")
+        raise DomainError(
+            "Only quarantined, failed or blocked emails can be processed again."
+        )
     return inbound_email_process(inbound_id=inbound_id, now=now)

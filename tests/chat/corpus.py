@@ -8,6 +8,10 @@ afterwards so every file meets the same database:
 - "new": to a library's ticket address;
 - "reply": to the reply address of a closed ticket whose patron is the
   mail's sender.
+A second pass measures the sender blocklist: automatic mail that opened a
+ticket in the first pass (it carries no automatic sign), its sender blocked
+from that ticket as the help desk does (`ticket_block_sender`), then the same
+sender's later mail (`deliver_after_blocking`, `deliver_in_arrival_order`).
 Used by tests/chat/test_email_corpus.py (the targets) and
 bench/email_corpus.py (the confusion table in docs/email-intake.md).
 """
@@ -15,6 +19,8 @@ bench/email_corpus.py (the confusion table in docs/email-intake.md).
 from __future__ import annotations
 
 import csv
+import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,7 +30,8 @@ from django.db import transaction
 
 from chat import services
 from chat.mail.inbound import MalformedEmail, parse_email
-from chat.models import InboundEmail, Ticket
+from chat.models import BlockedSender, InboundEmail, Ticket
+from chat.services import blocklist as services_blocklist
 from chat.services.tickets import reply_address
 
 CORPUS = Path(__file__).parent / "emails" / "corpus"
@@ -56,6 +63,7 @@ class Outcome:
     reason: str
     created: bool  # a ticket was opened
     reopened: bool  # the closed ticket was reopened
+    ticket_id: int | None = None  # the ticket it was settled with
 
     @property
     def ok(self) -> bool:
@@ -109,13 +117,10 @@ def _delivered_to(raw: bytes, address: str) -> bytes:
     return b"Delivered-To: " + address.encode() + newline + raw
 
 
-def _deliver(library, row, raw: bytes, scenario: str) -> Outcome:
-    ticket = None
-    if scenario == "new":
-        address = ADDRESS
-    else:
+def _deliver(library, row, raw: bytes, scenario: str, ticket=None) -> Outcome:
+    if ticket is None and scenario == "reply":
         ticket = _closed_ticket(_sender_of(raw))
-        address = reply_address(ticket)
+    address = ADDRESS if ticket is None else reply_address(ticket)
     before = Ticket.objects.count()
     inbound = services.inbound_email_receive(
         raw=_delivered_to(raw, address), via=InboundEmail.Via.PIPE
@@ -132,6 +137,7 @@ def _deliver(library, row, raw: bytes, scenario: str) -> Outcome:
         reason=inbound.reason,
         created=Ticket.objects.count() > before,
         reopened=reopened,
+        ticket_id=inbound.ticket_id,
     )
 
 
@@ -155,6 +161,143 @@ def _closed_ticket(patron: str) -> Ticket:
     assert inbound.status == S.CREATED, inbound.reason
     Ticket.objects.filter(pk=inbound.ticket_id).update(email=patron)
     return services.ticket_close(ticket_id=inbound.ticket_id, actor=None)
+
+
+# --- Second pass: the sender blocklist ---------------------------------------
+
+
+def unmarked(outcomes: list[Outcome]) -> list[str]:
+    """Files of automatic mail that opened a ticket as a new question."""
+    return sorted({o.path for o in outcomes if o.kind in AUTOMATIC and o.created})
+
+
+def deliver_after_blocking(library, actor, rows) -> list[Outcome]:
+    """For each file, in a transaction rolled back afterwards: the file as a
+    new question ("first": it opens a ticket), the sender's address blocked
+    from that ticket by `actor` (which closes it), then the same sender's
+    later mail (the file again, with a new Message-ID) as a new question
+    ("later new") and as a reply to the ticket ("later reply")."""
+    outcomes = []
+    for row in rows:
+        raw = (CORPUS / row["path"]).read_bytes()
+        found = []
+        try:
+            with transaction.atomic():
+                first = _deliver(library, row, raw, "first")
+                found.append(first)
+                if first.created:
+                    services_blocklist.ticket_block_sender(
+                        ticket_id=first.ticket_id, actor=actor
+                    )
+                    later = _renamed(raw, "later")
+                    found.append(_deliver(library, row, later, "later new"))
+                    found.append(
+                        _deliver(
+                            library,
+                            row,
+                            _renamed(raw, "later-reply"),
+                            "later reply",
+                            ticket=Ticket.objects.get(pk=first.ticket_id),
+                        )
+                    )
+                raise _Undo
+        except _Undo:
+            pass
+        outcomes += found
+    return outcomes
+
+
+def deliver_in_arrival_order(library, actor, rows) -> list[Outcome]:
+    """The files one after another in one transaction (rolled back), as a
+    help desk meets them: each that opens a ticket has its sender's address
+    blocked from it at once, before the next arrives. Each file has its own
+    Message-ID (four of the corpus's are copies of one booking confirmation,
+    which would otherwise be settled as duplicates of the first)."""
+    outcomes = []
+    try:
+        with transaction.atomic():
+            for row in rows:
+                raw = _renamed((CORPUS / row["path"]).read_bytes(), "arrival")
+                outcome = _deliver(library, row, raw, "in order")
+                outcomes.append(outcome)
+                if outcome.created:
+                    services_blocklist.ticket_block_sender(
+                        ticket_id=outcome.ticket_id, actor=actor
+                    )
+            raise _Undo
+    except _Undo:
+        pass
+    return outcomes
+
+
+def deliver_all_blocked(library, actor, rows_to_block, rows=None) -> list[Outcome]:
+    """The whole corpus again (`deliver_all`) with the senders of
+    `rows_to_block` blocked for `library` (rolled back afterwards): what
+    the blocks cost everyone else's mail."""
+    outcomes = []
+    try:
+        with transaction.atomic():
+            for row in rows_to_block:
+                sender = _sender_of((CORPUS / row["path"]).read_bytes()).lower()
+                if not BlockedSender.objects.filter(pattern=sender).exists():
+                    services_blocklist.sender_block(
+                        actor=actor, pattern=sender, library=library
+                    )
+            outcomes = deliver_all(library, rows)
+            raise _Undo
+    except _Undo:
+        pass
+    return outcomes
+
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
+
+
+def _renamed(raw: bytes, tag: str) -> bytes:
+    """The same mail sent again later: its Message-ID changed (the same id
+    would be settled as a duplicate, not by the blocklist)."""
+    head, sep, body = raw.partition(b"\r\n\r\n" if b"\r\n" in raw[:2000] else b"\n\n")
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    new_id = f"Message-ID: <{tag}-{digest}@corpus.example.org>".encode()
+    if _MESSAGE_ID.search(head):
+        head = _MESSAGE_ID.sub(lambda _m: new_id, head, count=1)
+    return head + sep + body
+
+
+def blocklist_markdown(
+    first_pass: list[Outcome],
+    after: list[Outcome],
+    in_order: list[Outcome],
+    everyone: list[Outcome] | None = None,
+) -> str:
+    """The second pass's figures, as Markdown."""
+    paths = unmarked(first_pass)
+    later = [o for o in after if o.scenario.startswith("later")]
+    senders = {_sender_of((CORPUS / p).read_bytes()) for p in paths}
+    lines = [
+        "",
+        "**After the help desk blocks the sender of each automatic mail that "
+        "opened a ticket in the first pass, the same senders' later mail**",
+        "",
+        f"- automatic mail that opened a ticket as a new question: {len(paths)}"
+        f" files, from {len(senders)} senders",
+        f"- their later mail (each file again, new Message-ID, {len(later)}"
+        f" deliveries as a new question and as a reply to the blocked ticket):"
+        f" {sum(o.created for o in later)} opened a ticket,"
+        f" {sum(o.reopened for o in later)} reopened one;"
+        f" {sum(o.status == S.BLOCKED for o in later)} settled `blocked`",
+        f"- in arrival order, each sender blocked from its first ticket:"
+        f" {sum(o.created for o in in_order)} tickets for {len(in_order)} mails",
+    ]
+    if everyone is not None:
+        human = [o for o in everyone if o.kind not in AUTOMATIC and o.kind != SPAM]
+        lines.append(
+            f"- the whole corpus again with those {len(senders)} addresses blocked:"
+            f" people's mail missed {sum(not o.ok for o in human)} of {len(human)}"
+            f" deliveries; {sum(o.status == S.BLOCKED for o in everyone)}"
+            f" deliveries settled `blocked`"
+        )
+    return "\n".join(lines)
 
 
 def confusion(outcomes: list[Outcome]) -> dict[str, dict[str, Counter]]:

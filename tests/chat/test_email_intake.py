@@ -187,9 +187,9 @@ def test_the_help_desk_processes_a_failed_email_again_from_the_admin(
     assert inbound.ticket.conversation.attachments.count() == 2
 
 
-def test_only_quarantined_or_failed_emails_are_processed_again(library):
+def test_only_quarantined_failed_or_blocked_emails_are_processed_again(library):
     created = receive(email_with_files([]))
-    with pytest.raises(services.DomainError, match="quarantined or failed"):
+    with pytest.raises(services.DomainError, match="quarantined, failed or blocked"):
         services.inbound_email_retry(inbound_id=created.pk, actor=HelpdeskFactory())
 
 
