@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from chat import events, selectors, services
 from chat.models import Conversation, Message
+from chat.services import sms as sms_services
 from consortium.consumers import JsonFrameConsumer, PresenceConsumer
 
 logger = logging.getLogger(__name__)
@@ -437,7 +438,7 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
     async def handle(self, kind, frame: dict) -> bool:
         if await super().handle(kind, frame):
             return True
-        if kind not in ("accept", "open", "message", "typing"):
+        if kind not in ("accept", "open", "message", "typing", "sms_retry"):
             return False
         conversation_id = frame.get("conversation")
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
@@ -469,6 +470,8 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
                 )
         elif kind == "message":
             await self._message(conversation_id, frame)
+        elif kind == "sms_retry":
+            await self._sms_retry(conversation_id, frame)
         elif kind == "typing":
             typing = frame.get("typing")
             if not isinstance(typing, bool):
@@ -538,6 +541,29 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
         # has the detail already.
         self.just_accepted.add(conversation_id)
         await self.send_json({"type": "accepted", "conversation": detail})
+        await events.send_published(published)
+
+    async def _sms_retry(self, conversation_id: int, frame: dict):
+        seq = frame.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            await self.send_error(
+                "“seq” must be the number of a message (a whole number ≥ 1).",
+                code="invalid",
+                conversation=conversation_id,
+            )
+            return
+        try:
+            _sms, published = await db(events.collect_published)(
+                sms_services.sms_retry,
+                conversation_id=conversation_id,
+                seq=seq,
+                actor=self.staff,
+            )
+        except services.DomainError as error:
+            await self.send_error(
+                error.message, code=error.code, conversation=conversation_id, seq=seq
+            )
+            return
         await events.send_published(published)
 
     async def _message(self, conversation_id: int, frame: dict):
@@ -723,6 +749,17 @@ class DeskConsumer(DirectDispatch, PresenceConsumer):
                 "type": "typing",
                 "conversation": event["conversation"],
                 "typing": event["typing"],
+            }
+        )
+
+    async def chat_sms_status(self, event):
+        await self.send_json(
+            {
+                "type": "sms_status",
+                "conversation": event["conversation"],
+                "seq": event["seq"],
+                "status": event["status"],
+                "error": event["error"],
             }
         )
 

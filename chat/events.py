@@ -175,7 +175,20 @@ def message_payload(message, *, for_patron: bool) -> dict:
         "created_at": iso(message.created_at),
         "attachment": attachments[0] if attachments else None,
         "attachments": attachments,
+        "sms": None if for_patron else _sms_state(message),
     }
+
+
+def _sms_state(message) -> dict | None:
+    """The text's delivery (`{"status", "error"}`) of a message sent or
+    received by SMS, without a query: set by the SMS services on a fresh
+    message, or read with `select_related("sms")` (`messages_after`)."""
+    if "sms_state" in message.__dict__:
+        return message.__dict__["sms_state"]
+    sms = message._state.fields_cache.get("sms")
+    if sms is None:
+        return None
+    return {"status": sms.status, "error": sms.error}
 
 
 def publish_message(message) -> None:

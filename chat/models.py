@@ -321,6 +321,8 @@ class SmsMessage(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices)
     error = models.CharField(max_length=300, blank=True)
     num_media = models.PositiveSmallIntegerField(default=0)
+    # Sent by the system, not a librarian (after-hours reply, STOP/HELP).
+    automatic = models.BooleanField(default=False)
     # Claimed by the send task (null until it starts sending): sent once.
     sent_at = models.DateTimeField(null=True, blank=True)
     status_at = models.DateTimeField(default=timezone.now)
@@ -335,6 +337,28 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.sid or self.pk}: {self.status}"
+
+
+class SmsOptOut(models.Model):
+    """A number that texted STOP (or PARAR, ...) to a library's number: it
+    gets no text from that number until it texts START. Personal data."""
+
+    library = models.ForeignKey(
+        "consortium.Library", on_delete=models.CASCADE, related_name="sms_opt_outs"
+    )
+    phone = models.CharField(max_length=16)
+    opted_out_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "SMS opt-out"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["library", "phone"], name="sms_opt_out_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.library} opt-out"
 
 
 def attachment_path(instance, filename):
@@ -381,6 +405,8 @@ class ChatTimer(models.Model):
         PATRON_IDLE_CLOSE = "patron_idle_close", "Patron idle: suggest closing"
         PATRON_GONE = "patron_gone", "Patron left before pickup"
         SHIFT_END = "shift_end", "Queue closes with the chat open"
+        SMS_REMINDER = "sms_reminder", "SMS answer due soon"
+        SMS_OVERDUE = "sms_overdue", "SMS answer overdue"
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="timers"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat.events import iso, message_payload, waiting_gone
-from chat.models import Conversation, Message
+from chat.models import ChatTimer, Conversation, Message
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, Library, Queue, Staff
 
@@ -108,6 +108,8 @@ def messages_after(
     )
     if not include_notes:
         messages = messages.exclude(sender=Message.Sender.NOTE)
+    if conversation.channel == Conversation.Channel.SMS:
+        messages = messages.select_related("sms")
     return messages
 
 
@@ -358,6 +360,8 @@ def waiting_row(c: Conversation, at: datetime, config: ConsortiumSettings) -> di
         "id": c.pk,
         "library": {"code": c.library.code, "name": c.library.name},
         "queue": c.queue.code,
+        "channel": c.channel,
+        "reply_due_at": sms_reply_due(c),
         "question": c.question[:300],
         "patron_name": c.patron_name,
         "patron_status": c.get_patron_status_display(),
@@ -373,6 +377,29 @@ def waiting_row(c: Conversation, at: datetime, config: ConsortiumSettings) -> di
         if c.transferred_from_id
         else None,
     }
+
+
+def sms_reply_due(c: Conversation) -> str | None:
+    """When the answer to an SMS conversation's unanswered text is due (its
+    overdue timer, `timers.schedule_sms_deadline`), or None. One indexed
+    read, for SMS conversations only."""
+    if c.channel != Conversation.Channel.SMS:
+        return None
+    due = (
+        ChatTimer.objects.filter(
+            conversation=c, kind=ChatTimer.Kind.SMS_OVERDUE, fired_at__isnull=True
+        )
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due is None:
+        # Fired: overdue since then, until a librarian answers.
+        due = (
+            ChatTimer.objects.filter(conversation=c, kind=ChatTimer.Kind.SMS_OVERDUE)
+            .values_list("due_at", flat=True)
+            .first()
+        )
+    return iso(due) if due else None
 
 
 def pickup_key(c: Conversation) -> list:
@@ -460,6 +487,8 @@ def mine_payload(staff: Staff) -> list[dict]:
         {
             "id": c.pk,
             "status": c.status,
+            "channel": c.channel,
+            "reply_due_at": sms_reply_due(c),
             "library": {"code": c.library.code, "name": c.library.name},
             "question": c.question[:300],
             "patron_name": c.patron_name,
@@ -571,6 +600,8 @@ def detail_payload(
     payload = {
         "id": conversation.pk,
         "status": conversation.status,
+        "channel": conversation.channel,
+        "reply_due_at": sms_reply_due(conversation),
         "library": {
             "code": library.code,
             "name": library.name,
@@ -586,6 +617,7 @@ def detail_payload(
         "patron": {
             "name": conversation.patron_name,
             "email": conversation.patron_email,
+            "phone": conversation.patron_phone,
             "status": conversation.patron_status,
             "status_label": conversation.get_patron_status_display(),
             "resident": conversation.resident,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chat import selectors, services, tasks
 from chat.models import Attachment, Conversation, Message
+from chat.services.sms import MAX_SMS_CHARS
 from chat.services.tickets import inbox_summary
 from chat.texts import TRANSCRIPT_LABELS
 from consortium import scoping
@@ -596,6 +597,9 @@ def desk(request):
         ],
         "max_message_chars": services.MAX_MESSAGE_CHARS,
         "max_file_bytes": services.MAX_FILE_BYTES,
+        # The SMS composer's warning length (SPEC M1) and Twilio's limit.
+        "sms_message_chars": ConsortiumSettings.load().sms_message_chars,
+        "sms_max_chars": MAX_SMS_CHARS,
     }
     return render(
         request,

@@ -231,6 +231,16 @@ class LibraryQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+DEFAULT_SMS_AFTER_HOURS_REPLY = (
+    "Thanks for your text! Nobody is answering right now; a librarian will reply "
+    "when we open, within 12 hours."
+)
+DEFAULT_SMS_AFTER_HOURS_REPLY_ES = (
+    "¡Gracias por su mensaje! Ahora no hay nadie para contestar; un bibliotecario "
+    "le responderá al abrir, en menos de 12 horas."
+)
+
+
 class Library(ScopedModel):
     class Type(models.TextChoices):
         PUBLIC = "public", "Public"
@@ -316,6 +326,23 @@ class Library(ScopedModel):
         validators=[MinValueValidator(1), MaxValueValidator(168)],
         help_text="A text after this many hours without one from the same number "
         "starts a new conversation.",
+    )
+    # Sent once per thread window to a text that arrives when nobody can
+    # answer (SPEC M1; the Florida manual's "auto response").
+    sms_after_hours_reply = models.CharField(
+        "SMS after-hours reply",
+        max_length=150,
+        blank=True,
+        default=DEFAULT_SMS_AFTER_HOURS_REPLY,
+        help_text="Texted once to a patron who writes when nobody is answering "
+        "(at most 150 characters). Empty: no reply.",
+    )
+    sms_after_hours_reply_es = models.CharField(
+        "SMS after-hours reply (Spanish)",
+        max_length=150,
+        blank=True,
+        default=DEFAULT_SMS_AFTER_HOURS_REPLY_ES,
+        help_text="The same for a patron who writes in Spanish.",
     )
     active = models.BooleanField(default=True)
 

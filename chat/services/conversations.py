@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -112,6 +113,29 @@ def _locked(conversation_id: int) -> Conversation:
 
 
 @transaction.atomic
+@dataclass(frozen=True)
+class Routing:
+    online: bool  # someone can answer now (on the local or a co-op queue)
+    coop_at: datetime | None  # when the co-op queues are offered it too
+
+
+def initial_routing(
+    library: Library, local: Queue, now: datetime, *, has_coops: bool | None = None
+) -> Routing:
+    """Where a new question goes (SPEC L2): local queue online, the co-op
+    queues after the library's fallback delay; local offline but a co-op
+    queue online, the co-op at once; nobody online, not online (a chat is
+    refused, a text waits for the next opening, offered to the co-op too)."""
+    if has_coops is None:
+        has_coops = library.coops.exists()
+    fallback = now + timedelta(seconds=library.fallback_delay_seconds)
+    if consortium_selectors.queues_online([local], now):
+        return Routing(True, fallback if has_coops else None)
+    if has_coops and consortium_selectors.queues_online(library.coops.active(), now):
+        return Routing(True, now)
+    return Routing(False, now if has_coops else None)
+
+
 def conversation_start(
     *,
     library: Library,
@@ -150,15 +174,13 @@ def conversation_start(
         raise DomainError(f"{library.name} has no chat service.")
     has_coops = local.has_coops
     local.library = library  # `queues_online` checks it is active: no re-read
-    if consortium_selectors.queues_online([local], now):
-        coop_at = now + timedelta(seconds=library.fallback_delay_seconds)
-    elif has_coops and consortium_selectors.queues_online(library.coops.active(), now):
-        coop_at = now
-    else:
+    routing = initial_routing(library, local, now, has_coops=has_coops)
+    if not routing.online:
         raise NobodyOnline(
             "No librarian is online right now. Leave your question and we will "
             "answer by email."
         )
+    coop_at = routing.coop_at
     conversation = Conversation(
         library=library,
         queue=local,
@@ -174,7 +196,7 @@ def conversation_start(
         patron_last_seen=now,
         last_patron_at=now,
         last_seq=1,  # the question, stored below: no UPDATE for its number
-        coop_at=coop_at if has_coops else None,
+        coop_at=coop_at,
         patron_ip_hash=ip_hash,
         lang="es" if lang == "es" else "en",
     )
@@ -269,16 +291,26 @@ def message_post(
         )
     now = now or timezone.now()
     fields = dict(sender=sender, body=body, client_id=client_id, author=author, now=now)
+    message = None
     if connection.vendor == "postgresql":
         message = _append_in_one_statement(conversation_id, **fields)
-        if message is not None:
-            return message, True
-    try:
-        return _message_post_locked(conversation_id, **fields)
-    except AlreadyStored:
-        # A resend raced its first copy past the lookup (the lookup's snapshot
-        # predates the other commit); looking again now finds it.
-        return _message_post_locked(conversation_id, **fields)
+    if message is None:
+        try:
+            message, created = _message_post_locked(conversation_id, **fields)
+        except AlreadyStored:
+            # A resend raced its first copy past the lookup (the lookup's
+            # snapshot predates the other commit); looking again finds it.
+            message, created = _message_post_locked(conversation_id, **fields)
+        if not created:
+            return message, False
+    if (
+        sender == Message.Sender.LIBRARIAN
+        and message.conversation.channel == Conversation.Channel.SMS
+    ):
+        from chat.services.sms import sms_librarian_message_sent
+
+        sms_librarian_message_sent(message, now)
+    return message, True
 
 
 @transaction.atomic
@@ -329,7 +361,8 @@ WITH conversation AS (
                SELECT 1 FROM chat_message
                 WHERE conversation_id = %(conversation)s
                   AND client_id = %(client_id)s))
-    RETURNING id, last_seq, librarian_id, patron_token
+    RETURNING id, last_seq, librarian_id, patron_token, channel, library_id,
+              patron_phone
 )
 INSERT INTO chat_message (conversation_id, seq, sender, body, client_id, author_id,
                           created_at, email_message_id, full_text)
@@ -337,7 +370,8 @@ SELECT id, last_seq, %(sender)s, %(body)s, %(client_id)s, %(author)s::bigint, %(
        '', ''
   FROM conversation
 RETURNING id, seq, (SELECT librarian_id FROM conversation),
-          (SELECT patron_token FROM conversation)
+          (SELECT patron_token FROM conversation), (SELECT channel FROM conversation),
+          (SELECT library_id FROM conversation), (SELECT patron_phone FROM conversation)
 """
 
 
@@ -375,13 +409,17 @@ def _append_in_one_statement(
         raise
     if row is None:
         return None
-    message_id, seq, librarian_id, patron_token = row
+    message_id, seq, librarian_id, patron_token, channel, library_id, phone = row
     # An instance with the columns read; any other loads when accessed.
     read = {
         "id": conversation_id,
         "librarian_id": librarian_id,
         "patron_token": patron_token,
         "last_seq": seq,
+        # What an SMS conversation's text out needs (`sms_librarian_message_sent`).
+        "channel": channel,
+        "library_id": library_id,
+        "patron_phone": phone,
     }
     names = [f.attname for f in Conversation._meta.concrete_fields if f.attname in read]
     conversation = Conversation.from_db(

@@ -13,12 +13,19 @@ class SmsError(Exception):
     """The provider refused or could not take the text; the message is failed."""
 
 
+def masked(number: str) -> str:
+    """A patron's number as logs and the console may show it: its last two
+    digits only (+1••••••••23)."""
+    return number[:2] + "•" * max(0, len(number) - 4) + number[-2:]
+
+
 class ConsoleBackend:
-    """Prints each text (development, `make run`); its id is made up."""
+    """Prints each text (development, `make run`); its id is made up. The
+    patron's number is personal data: printed masked."""
 
     def send(self, *, to: str, from_: str, body: str, status_callback: str) -> str:
         sys.stdout.write(
-            f"--- SMS from {from_} to {to} ---\n{body}\n--- end of SMS ---\n"
+            f"--- SMS from {from_} to {masked(to)} ---\n{body}\n--- end of SMS ---\n"
         )
         sys.stdout.flush()
         return f"SMconsole{uuid.uuid4().hex}"
@@ -38,7 +45,8 @@ class TwilioBackend:
                 to=to, from_=from_, body=body, status_callback=status_callback
             )
         except (TwilioException, OSError) as error:
-            raise SmsError(str(error)) from error
+            # Twilio's messages may quote the "To" number: stored masked.
+            raise SmsError(str(error).replace(to, masked(to))) from error
         return message.sid
 
 

@@ -10,6 +10,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -24,8 +25,21 @@ logger = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-def _twiml() -> HttpResponse:
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+def _twiml(reply: str = "") -> HttpResponse:
+    """Twilio's answer: empty, or one text sent back at once."""
+    if not reply:
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+        f"{escape(reply)}</Message></Response>"
+    )
+    return HttpResponse(body, content_type="text/xml")
+
+
+def _media_urls(data, num_media: int) -> tuple[str, ...]:
+    return tuple(
+        url for i in range(num_media) if (url := data.get(f"MediaUrl{i}", "").strip())
+    )
 
 
 def _refuse(status: int, reason: str) -> HttpResponse:
@@ -63,20 +77,25 @@ def inbound(request):
         # The patron's number is personal data: never logged.
         logger.warning("SMS to %s, a number of no active library", to)
         return _refuse(404, "No library has this number.")
+    num_media = min(num_media, 10)
     try:
-        services.sms_receive(
+        received = services.sms_receive(
             library=library,
             sid=data.get("MessageSid", ""),
             phone=phone,
             body=data.get("Body", ""),
-            num_media=min(num_media, 10),
+            num_media=num_media,
+            media_urls=_media_urls(data, num_media),
         )
     except DomainError as error:
         if error.code == "not_found":
             logger.warning("SMS to %s: %s", to, error)
             return _refuse(404, str(error))
+        if error.code == "flood":
+            logger.warning("SMS to %s: a flood from one number refused", to)
+            return _refuse(429, str(error))
         return _refuse(400, str(error))
-    return _twiml()
+    return _twiml(received.reply)
 
 
 @csrf_exempt

@@ -114,7 +114,17 @@ class LibraryAdmin(OnlineOnPage, ScopedAdmin):
                 )
             },
         ),
-        ("SMS", {"fields": ("sms_number", "sms_thread_hours")}),
+        (
+            "SMS",
+            {
+                "fields": (
+                    "sms_number",
+                    "sms_thread_hours",
+                    "sms_after_hours_reply",
+                    "sms_after_hours_reply_es",
+                )
+            },
+        ),
         ("Schedule", {"fields": ("substitutes_need_approval",)}),
         ("Embed code", {"fields": ("embed_code", "public_pages")}),
     )

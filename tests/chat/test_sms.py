@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from chat import tasks
 from chat.models import Conversation, Message, SmsMessage
+from chat.services import conversations
 from chat.services import sms as services
 from chat.sms.backends import SmsError
 from consortium.models import Library
@@ -34,7 +35,14 @@ def twilio_settings(settings):
 
 @pytest.fixture
 def library():
-    library = LibraryFactory(code="spring", sms_number=LIBRARY_NUMBER)
+    # No after-hours reply here (nobody is online in these tests): what is
+    # stored is the patron's texts only. tests/chat/test_sms_routing.py has it.
+    library = LibraryFactory(
+        code="spring",
+        sms_number=LIBRARY_NUMBER,
+        sms_after_hours_reply="",
+        sms_after_hours_reply_es="",
+    )
     open_all_week(QueueFactory(library=library))
     return library
 
@@ -167,8 +175,14 @@ def test_duplicate_message_sid_is_stored_once(client, library):
 
 def test_a_concurrent_retry_losing_on_the_constraint_stores_nothing(library):
     services.sms_receive(library=library, sid="SM1", phone=PATRON, body="one")
-    with mock.patch.object(services.SmsMessage.objects, "filter") as filter_:
-        filter_.return_value.exists.return_value = False  # the lookup missed it
+    real_filter = services.SmsMessage.objects.filter
+
+    def filter_(*args, **kwargs):
+        if kwargs == {"sid": "SM1"}:  # the lookup misses it, as a race would
+            return mock.Mock(exists=mock.Mock(return_value=False))
+        return real_filter(*args, **kwargs)
+
+    with mock.patch.object(services.SmsMessage.objects, "filter", filter_):
         received = services.sms_receive(
             library=library, sid="SM1", phone=PATRON, body="one"
         )
@@ -287,49 +301,60 @@ def test_waiting_sms_conversation_is_not_abandoned(library):
 # --- Texts out ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def reply(library):
+def post_reply(library, capture=None):
+    """A librarian's answer in the library's SMS conversation, through the
+    service the desk calls."""
     librarian = StaffFactory(library=library)
     conversation = receive(library, "SM1", at=timezone.now()).sms.message.conversation
     Conversation.objects.filter(pk=conversation.pk).update(
         status=Conversation.Status.ACTIVE, librarian=librarian
     )
-    message, _ = services.Message.objects.get_or_create(
-        conversation=conversation,
-        seq=2,
-        defaults={
-            "sender": Message.Sender.LIBRARIAN,
-            "author": librarian,
-            "body": "Yes, 1–5 pm on Sundays 📚",
-        },
+    message, _ = conversations.message_post(
+        conversation_id=conversation.pk,
+        sender=Message.Sender.LIBRARIAN,
+        author=librarian,
+        body="Yes, 1–5 pm on Sundays 📚",
     )
     return message
 
 
+@pytest.fixture
+def reply(library):
+    return post_reply(library)
+
+
+def queued(message):
+    return SmsMessage.objects.get(message=message)
+
+
 def test_reply_is_queued_and_sent_after_commit(
-    reply, django_capture_on_commit_callbacks
+    library, django_capture_on_commit_callbacks
 ):
     with mock.patch.object(tasks.send_sms, "delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
-            sms = services.sms_outbound_queue(message_id=reply.pk)
+            message = post_reply(library)
+    sms = queued(message)
     delay.assert_called_once_with(sms.pk)
     assert sms.status == SmsMessage.Status.PENDING
-    again = services.sms_outbound_queue(message_id=reply.pk)
-    assert again.pk == sms.pk
+    assert sms.direction == SmsMessage.Direction.OUTBOUND
 
 
 def test_patron_messages_are_not_sent_by_text(library):
     message = receive(library, "SM1", at=timezone.now()).sms.message
-    with pytest.raises(services.DomainError):
-        services.sms_outbound_queue(message_id=message.pk)
+    assert message.sms.direction == SmsMessage.Direction.INBOUND
+    assert not SmsMessage.objects.filter(
+        direction=SmsMessage.Direction.OUTBOUND
+    ).exists()
 
 
 def test_console_backend_prints_and_the_task_sends_once(reply, capsys):
-    sms = services.sms_outbound_queue(message_id=reply.pk)
+    sms = queued(reply)
     assert tasks.send_sms(sms.pk) is True
     assert tasks.send_sms(sms.pk) is False
     out = capsys.readouterr().out
-    assert out.count("--- SMS from +18505550100 to +18505550123 ---") == 1
+    # The patron's number is personal data: masked even on the console.
+    assert out.count("--- SMS from +18505550100 to +1••••••••23 ---") == 1
+    assert PATRON not in out
     assert "Yes, 1–5 pm on Sundays 📚" in out
     sms.refresh_from_db()
     assert sms.status == SmsMessage.Status.QUEUED
@@ -340,7 +365,7 @@ def test_console_backend_prints_and_the_task_sends_once(reply, capsys):
 def test_twilio_backend_sends_with_the_status_callback(reply, settings):
     settings.SMS_BACKEND = "twilio"
     settings.TWILIO_ACCOUNT_SID = "AC123"
-    sms = services.sms_outbound_queue(message_id=reply.pk)
+    sms = queued(reply)
     with mock.patch("twilio.rest.Client") as client:
         client.return_value.messages.create.return_value.sid = "SMabc"
         assert tasks.send_sms(sms.pk) is True
@@ -360,17 +385,20 @@ def test_provider_failure_marks_the_text_failed_once(reply, settings):
     settings.SMS_BACKEND = "twilio"
     from twilio.base.exceptions import TwilioRestException
 
-    sms = services.sms_outbound_queue(message_id=reply.pk)
+    sms = queued(reply)
     with mock.patch("twilio.rest.Client") as client:
         client.return_value.messages.create.side_effect = TwilioRestException(
-            400, "https://api.twilio.com", msg="The 'To' number is not valid."
+            400,
+            "https://api.twilio.com",
+            msg=f"The 'To' number {PATRON} is not a valid phone number.",
         )
         assert tasks.send_sms(sms.pk) is False
         assert tasks.send_sms(sms.pk) is False
     assert client.return_value.messages.create.call_count == 1
     sms.refresh_from_db()
     assert sms.status == SmsMessage.Status.FAILED
-    assert "not valid" in sms.error
+    assert "not a valid phone number" in sms.error
+    assert PATRON not in sms.error  # stored masked: shown on the desk
 
 
 def test_backend_error_type_is_the_one_the_service_catches():
@@ -387,7 +415,7 @@ def report(client, sid, status, **more):
 
 @pytest.fixture
 def sent(reply):
-    sms = services.sms_outbound_queue(message_id=reply.pk)
+    sms = queued(reply)
     tasks.send_sms(sms.pk)
     sms.refresh_from_db()
     return sms
@@ -449,3 +477,59 @@ def test_help_desk_sets_the_sms_number_in_the_admin(client, library):
     page = client.get(url).content.decode()
     assert 'name="sms_number"' in page
     assert 'name="sms_thread_hours"' in page
+
+
+def test_the_coordinator_edits_the_after_hours_replies(client, library):
+    from tests.consortium.factories import CoordinatorFactory
+
+    client.force_login(CoordinatorFactory(library=library))
+    url = reverse("admin:consortium_library_change", args=[library.pk])
+    page = client.get(url).content.decode()
+    assert 'name="sms_after_hours_reply"' in page
+    assert 'name="sms_after_hours_reply_es"' in page
+    assert 'maxlength="150"' in page
+    assert 'name="sms_number"' not in page  # the help desk's
+
+
+# --- Keywords, floods and media through the webhook --------------------------------
+
+
+def test_stop_is_answered_in_the_webhook_reply_and_stores_no_conversation(
+    client, library
+):
+    library.name = "Spring & Fall <Library>"
+    library.save()
+    response = text(client, body="Stop")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/xml"
+    assert b"<Message>Spring &amp; Fall &lt;Library&gt;: you will get no more" in (
+        response.content
+    )
+    assert not Conversation.objects.exists()
+
+
+def test_a_flood_from_one_number_is_429_and_stores_nothing_more(client, library):
+    for i in range(services.FLOOD_TEXTS):
+        assert text(client, body=f"question {i}", sid=f"SMf{i}").status_code == 200
+    response = text(client, body="and another", sid="SMf-last")
+    assert response.status_code == 429
+    assert b"Too many texts" in response.content
+    assert Message.objects.count() == services.FLOOD_TEXTS
+
+
+def test_media_urls_are_fetched_after_commit(
+    client, library, django_capture_on_commit_callbacks
+):
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    with mock.patch.object(tasks.sms_fetch_media, "delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = text(
+                client,
+                body="",
+                NumMedia="1",
+                MediaUrl0=url,
+                MediaContentType0="image/jpeg",
+            )
+    assert response.status_code == 200
+    sms = SmsMessage.objects.get()
+    delay.assert_called_once_with(sms.pk, [url])

@@ -107,7 +107,7 @@ def sms(librarian):
         channel=Conversation.Channel.SMS,
         library=library,
         queue=open_all_week(QueueFactory(library=library)),
-        question="[2 picture(s) or file(s) sent by text, not shown yet]",
+        question="[2 picture(s) or file(s) sent by text]",
         patron_phone="+18505550123",
         requested_at=NOW,
         waiting_since=NOW,
