@@ -232,7 +232,9 @@ def thread(request):
     rows = list(
         _thread(library, phone)
         .select_related("message")
-        .order_by("-message__created_at", "-pk")[:THREAD_LIMIT]
+        # A reply stored in the same instant (the after-hours reply) comes
+        # after the text it answers: its seq, not its row, says so.
+        .order_by("-message__created_at", "-message__seq", "-pk")[:THREAD_LIMIT]
     )
     rows.reverse()
     return JsonResponse(

@@ -264,6 +264,23 @@ def test_thread_shows_the_stored_status_and_error(client, library):
     )
 
 
+def test_thread_puts_a_reply_stored_in_the_same_instant_after_the_text(client, library):
+    conversation = receive(library, "Hello?")
+    first = conversation.messages.get(seq=1)
+    # The reply's row comes first, as the after-hours reply's does.
+    SmsMessage.objects.filter(message=first).delete()
+    reply = librarian_text(conversation, "We are closed.", sid="SM" + "9" * 32)
+    Message.objects.filter(pk=reply.message_id).update(created_at=first.created_at)
+    SmsMessage.objects.create(
+        message=first,
+        direction=SmsMessage.Direction.INBOUND,
+        sid="SM" + "8" * 32,
+        status=SmsMessage.Status.RECEIVED,
+    )
+    bodies = [t["body"] for t in thread(client, library).json()["texts"]]
+    assert bodies.index("Hello?") < bodies.index("We are closed.")
+
+
 def test_thread_refuses_a_bad_phone_or_library(client, library):
     response = thread(client, library, phone="not a number")
     assert response.status_code == 400
