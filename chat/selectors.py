@@ -325,6 +325,13 @@ class WaitingBoard:
         if staff is not None:
             named = named.filter(transfer_to=staff)
         self.named = list(named)
+        listed = [*self.named]
+        for rows_of in (self.offered, self.transferred):
+            for chats in rows_of.values():
+                listed += chats
+        self.sms_due = sms_due_times(
+            {c.pk for c in listed if c.channel == Conversation.Channel.SMS}
+        )
         self._rows: dict[int, dict] = {}
 
     def chats_for(self, staff: Staff) -> list[Conversation]:
@@ -349,19 +356,28 @@ class WaitingBoard:
     def row(self, c: Conversation) -> dict:
         """A chat's entry in the waiting list, less `for_me`."""
         if c.pk not in self._rows:
-            self._rows[c.pk] = waiting_row(c, self.at, self.config)
+            self._rows[c.pk] = waiting_row(
+                c, self.at, self.config, self.sms_due.get(c.pk)
+            )
         return self._rows[c.pk]
 
 
-def waiting_row(c: Conversation, at: datetime, config: ConsortiumSettings) -> dict:
-    """A chat's entry in a desk's waiting list, less `for_me`."""
+def waiting_row(
+    c: Conversation,
+    at: datetime,
+    config: ConsortiumSettings,
+    reply_due: datetime | None = None,
+) -> dict:
+    """A chat's entry in a desk's waiting list, less `for_me`. `reply_due`:
+    an SMS conversation's `sms_due_times` (read by the caller: rows are
+    built on the event loop, where nothing may query)."""
     waited = (at - c.waiting_since).total_seconds()
     return {
         "id": c.pk,
         "library": {"code": c.library.code, "name": c.library.name},
         "queue": c.queue.code,
         "channel": c.channel,
-        "reply_due_at": sms_reply_due(c),
+        "reply_due_at": iso(reply_due) if reply_due else None,
         "question": c.question[:300],
         "patron_name": c.patron_name,
         "patron_status": c.get_patron_status_display(),
@@ -379,27 +395,25 @@ def waiting_row(c: Conversation, at: datetime, config: ConsortiumSettings) -> di
     }
 
 
+def sms_due_times(conversation_ids) -> dict[int, datetime]:
+    """When the answers of these SMS conversations' unanswered texts are due
+    (their overdue timers, `timers.schedule_sms_deadline`; a fired one stays
+    as the time it became overdue), in one read."""
+    if not conversation_ids:
+        return {}
+    return dict(
+        ChatTimer.objects.filter(
+            conversation_id__in=conversation_ids, kind=ChatTimer.Kind.SMS_OVERDUE
+        ).values_list("conversation_id", "due_at")
+    )
+
+
 def sms_reply_due(c: Conversation) -> str | None:
-    """When the answer to an SMS conversation's unanswered text is due (its
-    overdue timer, `timers.schedule_sms_deadline`), or None. One indexed
-    read, for SMS conversations only."""
+    """`sms_due_times` of one conversation, as payloads carry it; no read for
+    a live chat."""
     if c.channel != Conversation.Channel.SMS:
         return None
-    due = (
-        ChatTimer.objects.filter(
-            conversation=c, kind=ChatTimer.Kind.SMS_OVERDUE, fired_at__isnull=True
-        )
-        .values_list("due_at", flat=True)
-        .first()
-    )
-    if due is None:
-        # Fired: overdue since then, until a librarian answers.
-        due = (
-            ChatTimer.objects.filter(conversation=c, kind=ChatTimer.Kind.SMS_OVERDUE)
-            .values_list("due_at", flat=True)
-            .first()
-        )
-    return iso(due) if due else None
+    return iso(sms_due_times([c.pk]).get(c.pk))
 
 
 def pickup_key(c: Conversation) -> list:
@@ -435,7 +449,8 @@ def waiting_event(
             .first()
         )
         return waiting_gone(conversation_id, seq or 0)
-    row = waiting_row(c, at, ConsortiumSettings.load())
+    due = sms_due_times([c.pk]) if c.channel == Conversation.Channel.SMS else {}
+    row = waiting_row(c, at, ConsortiumSettings.load(), due.get(c.pk))
     return {
         "type": "desk.waiting_offer",
         "conversation": c.pk,

@@ -270,6 +270,9 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 # Numbers written without a country code (in the admin) are read in this region.
 SMS_DEFAULT_REGION = env.str("SMS_DEFAULT_REGION", default="US")
+# Hosts besides Twilio's (api.twilio.com, *.twilio.com) that MMS media may be
+# fetched from: none unless set (a proxy or a test double).
+SMS_MEDIA_HOSTS = env.list("SMS_MEDIA_HOSTS", default=[])
 # The phone simulator (/sms/simulator/, chat/sms/simulator.py): a page that
 # plays a patron's phone and signs its texts with TWILIO_AUTH_TOKEN, so anyone
 # who opens it can text as any number. For demos (`make run` turns it on with

@@ -92,3 +92,28 @@ async def test_bad_retry_frames_get_an_error_and_the_socket_survives(frame, code
     await ws.send_json_to({"type": "sms_retry", "conversation": "x", "seq": 1})
     assert (await receive(ws, "error"))["code"] == "bad_frame"
     await ws.disconnect()
+
+
+@database_sync_to_async
+def waiting_text():
+    library = LibraryFactory(code="waits", sms_number="+18505550100")
+    local = open_all_week(QueueFactory(library=library))
+    librarian = StaffFactory(library=library)
+    consortium_services.queue_monitor_start(actor=librarian, queue_id=local.pk)
+    received = sms_services.sms_receive(
+        library=library, sid="SMwait1", phone="+18505550123", body="Open Sunday?"
+    )
+    return librarian, received.sms.message.conversation
+
+
+async def test_a_desk_connecting_while_a_text_waits_lists_it_with_its_deadline():
+    """The rows are built on the event loop: the deadline is read with the
+    board, never from the row (a query there raised SynchronousOnlyOperation
+    and the desk could not connect)."""
+    librarian, conversation = await waiting_text()
+    ws = await desk_socket(librarian)
+    waiting = await receive(ws, "waiting")
+    (row,) = [c for c in waiting["chats"] if c["id"] == conversation.pk]
+    assert row["channel"] == "sms"
+    assert row["reply_due_at"] is not None
+    await ws.disconnect()
