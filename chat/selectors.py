@@ -598,7 +598,22 @@ def detail_payload(
     library = conversation.library
     now = timezone.now()
     prior = []
-    if conversation.patron_email:
+    if conversation.patron_phone:
+        # The number's earlier texts to this library (index conversation_sms_thread).
+        prior = [
+            {
+                "id": c.pk,
+                "requested_at": iso(c.requested_at),
+                "question": c.question[:200],
+            }
+            for c in Conversation.objects.filter(
+                library_id=conversation.library_id,
+                patron_phone=conversation.patron_phone,
+            )
+            .exclude(pk=conversation.pk)
+            .order_by("-requested_at")[:10]
+        ]
+    elif conversation.patron_email:
         prior = [
             {
                 "id": c.pk,

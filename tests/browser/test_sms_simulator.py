@@ -78,6 +78,14 @@ def test_a_text_from_the_page_goes_through_the_webhook_into_the_thread(stack, br
     expect(mine.first).to_contain_text("Received by the library")
     expect(page.locator("#body")).to_have_value("")
 
+    # Keywords are answered in the webhook's reply, shown on the phone.
+    text(page, "STOP")
+    expect(page.locator("#notice")).to_contain_text(
+        "texted back: “Springfield College Library: you will get no more texts"
+    )
+    text(page, "START")
+    expect(page.locator("#notice")).to_contain_text("you will get texts")
+
 
 def test_a_librarian_answers_the_text_and_the_phone_reports_it_delivered(
     stack, browser

@@ -417,3 +417,15 @@ def test_a_flood_from_one_number_is_refused_and_others_still_get_through(lib):
     assert receive(library, "hello", phone="+18505550199").sms is not None
     # Ten minutes later the number may text again.
     assert receive(library, "later", at=NOW + timedelta(minutes=11)).sms is not None
+
+
+def test_the_desk_lists_the_numbers_earlier_texts_to_this_library(lib):
+    library, local, _, librarian, _ = lib
+    monitor(librarian, local)
+    first = receive(library, "First question").sms.message.conversation
+    Conversation.objects.filter(pk=first.pk).update(status=Conversation.Status.MISSED)
+    later = NOW + timedelta(days=2)
+    second = receive(library, "Second question", at=later).sms.message.conversation
+    receive(library, "Someone else", at=later, phone="+18505550199")
+    detail = selectors.detail_payload(second, librarian)
+    assert [c["id"] for c in detail["prior"]] == [first.pk]

@@ -26,6 +26,9 @@ export function renderSidePane(chat, d) {
   $(".sp-name", root).textContent = p.name || "Not given";
   $(".sp-status", root).textContent = p.status_label || p.status || "";
   $(".sp-resident", root).textContent = p.resident === false ? "Non-resident" : "Resident";
+  // A texting patron's number (SMS conversations only).
+  $(".sp-phone", root).textContent = p.phone || "";
+  $(".sp-phone", root).hidden = $(".sp-phone-label", root).hidden = !p.phone;
   var email = $(".sp-email", root);
   email.textContent = "";
   if (p.email) {
@@ -51,7 +54,7 @@ export function renderSidePane(chat, d) {
       prior.appendChild(li);
     });
   } else {
-    prior.appendChild(el("li", "muted", p.email ? "None with this email." : "None known (no email given)."));
+    prior.appendChild(el("li", "muted", p.phone ? "None from this number." : p.email ? "None with this email." : "None known (no email given)."));
   }
   $(".nonresident-banner", root).hidden = !d.non_resident;
   var coop = $(".coop-hint", root);

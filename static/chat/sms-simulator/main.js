@@ -236,7 +236,18 @@ function start() {
       } else {
         poll();
       }
-      say(`Sent to ${answer.fields.To}; the webhook answered ${response.status}.`);
+      // STOP, START and HELP are answered in the webhook's TwiML (Twilio
+      // texts it back at once); nothing is stored, so show it here.
+      const twiml = new DOMParser().parseFromString(
+        await response.text(),
+        "text/xml",
+      );
+      const reply = twiml.querySelector("Response > Message");
+      say(
+        reply
+          ? `Sent to ${answer.fields.To}; the webhook answered ${response.status} and texted back: “${reply.textContent}”`
+          : `Sent to ${answer.fields.To}; the webhook answered ${response.status}.`,
+      );
     } catch (error) {
       say(`The text was not sent: ${error.message}`, true);
     } finally {
