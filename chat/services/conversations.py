@@ -112,7 +112,6 @@ def _locked(conversation_id: int) -> Conversation:
         raise DomainError("This chat does not exist.", code="not_found") from error
 
 
-@transaction.atomic
 @dataclass(frozen=True)
 class Routing:
     online: bool  # someone can answer now (on the local or a co-op queue)
@@ -136,6 +135,7 @@ def initial_routing(
     return Routing(False, now if has_coops else None)
 
 
+@transaction.atomic
 def conversation_start(
     *,
     library: Library,
