@@ -185,7 +185,11 @@ def _sms_state(message) -> dict | None:
     message, or read with `select_related("sms")` (`messages_after`)."""
     if "sms_state" in message.__dict__:
         return message.__dict__["sms_state"]
-    sms = message._state.fields_cache.get("sms")
+    return sms_state(message._state.fields_cache.get("sms"))
+
+
+def sms_state(sms) -> dict | None:
+    """A text's delivery (an `SmsMessage`) as message payloads carry it."""
     if sms is None:
         return None
     return {"status": sms.status, "error": sms.error}

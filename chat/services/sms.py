@@ -28,9 +28,9 @@ from consortium.models import Library
 from consortium.services import DomainError
 
 SID_UNIQUE = "sms_sid_unique"
+OPTED_OUT = "Not sent: this number texted STOP (it gets no texts until it texts START)."
 # A number sending more than this many texts to one library in the window is
 # refused (a loop between two autoresponders, a prank): stored nothing.
-OPTED_OUT = "Not sent: this number texted STOP (it gets no texts until it texts START)."
 FLOOD_TEXTS = 30
 FLOOD_WINDOW = timedelta(minutes=10)
 # Twilio joins a long text into one of at most 1,600 characters.
@@ -58,8 +58,9 @@ class Received:
 
 def sms_body(body: str, *, num_media: int) -> str:
     """The text as stored; refused (`DomainError`) when empty without media
-    or longer than `MAX_SMS_CHARS`. Media are not fetched yet: a text with
-    only media is stored as a note of how many there were."""
+    or longer than `MAX_SMS_CHARS`. A text with only media is stored as a
+    note of how many there were; the media themselves are fetched after
+    commit (`chat.tasks.sms_fetch_media`) and attached to the message."""
     body = (body or "").strip()
     if len(body) > MAX_SMS_CHARS:
         raise DomainError(
@@ -134,8 +135,7 @@ def sms_receive(
             if media_urls:
                 from chat.tasks import sms_fetch_media  # tasks import services
 
-                urls = list(media_urls)
-                transaction.on_commit(lambda: sms_fetch_media.delay(sms.pk, urls))
+                sms_fetch_media.delay_on_commit(sms.pk, list(media_urls))
     except IntegrityError as error:
         if is_unique_violation(error, SmsMessage, SID_UNIQUE):
             return Received(None, False)
@@ -195,7 +195,7 @@ def _receive_locked(*, library, sid, phone, body, num_media, now) -> SmsMessage:
         num_media=num_media,
         status_at=now,
     )
-    message.__dict__["sms_state"] = sms_state(sms)
+    message.__dict__["sms_state"] = events.sms_state(sms)
     return sms
 
 
@@ -213,7 +213,6 @@ def _requeue(conversation: Conversation, now) -> None:
     conversation.status = Conversation.Status.WAITING
     conversation.librarian = None
     conversation.waiting_since = now
-    conversation.save(update_fields=["status", "librarian", "waiting_since"])
     timers.cancel(conversation)
     _append(
         conversation,
@@ -221,6 +220,7 @@ def _requeue(conversation: Conversation, now) -> None:
         body=f"{gone.chat_name} is offline: the patron's new text is back on "
         "the queue.",
         now=now,
+        with_fields=("status", "librarian", "waiting_since"),
     )
     events.publish_on_commit(
         events.staff_group(gone.pk),
@@ -280,13 +280,6 @@ def _start(*, library, phone, body, now) -> Message:
     return message
 
 
-def sms_state(sms: SmsMessage | None) -> dict | None:
-    """A text's delivery as message payloads carry it (`sms`)."""
-    if sms is None:
-        return None
-    return {"status": sms.status, "error": sms.error}
-
-
 def _queue_text(message: Message, *, automatic: bool = False) -> SmsMessage:
     """A new outbound text of `message`, sent after commit (once)."""
     from chat.tasks import send_sms  # tasks import the services
@@ -297,7 +290,7 @@ def _queue_text(message: Message, *, automatic: bool = False) -> SmsMessage:
         status=SmsMessage.Status.PENDING,
         automatic=automatic,
     )
-    message.__dict__["sms_state"] = sms_state(sms)
+    message.__dict__["sms_state"] = events.sms_state(sms)
     send_sms.delay_on_commit(sms.pk)
     return sms
 
@@ -317,9 +310,9 @@ def sms_librarian_message_sent(message: Message, now: datetime) -> SmsMessage | 
             error=OPTED_OUT,
             status_at=now,
         )
+        message.__dict__["sms_state"] = events.sms_state(sms)
     else:
         sms = _queue_text(message)
-    message.__dict__["sms_state"] = sms_state(sms)
     _publish_status(sms, message=message)
     return sms
 
