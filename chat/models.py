@@ -173,6 +173,9 @@ class Conversation(ScopedModel):
     transcript_token = models.CharField(
         max_length=64, unique=True, default=new_patron_token, editable=False
     )
+    # When the retention job removed this conversation's personal data
+    # (SPEC R4, `chat.services.retention`); its statistics stay.
+    scrubbed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -215,6 +218,12 @@ class Conversation(ScopedModel):
                 condition=~Q(patron_phone=""),
                 name="conversation_sms_thread",
             ),
+            # The retention job's next batch: old conversations not yet scrubbed.
+            models.Index(
+                fields=["requested_at"],
+                condition=Q(scrubbed_at__isnull=True),
+                name="conversation_unscrubbed",
+            ),
             # Search (`question`, `patron_name`, `patron_email` icontains) has
             # trigram GIN indexes on PostgreSQL, made by migration 0009.
         ]
@@ -229,6 +238,49 @@ class Conversation(ScopedModel):
     @property
     def needs_wrapup(self) -> bool:
         return self.status == self.Status.ENDED and self.wrapped_up_at is None
+
+
+class PatronRating(models.Model):
+    """The patron's answer to "How did we do?" when a chat ended: once per
+    conversation (SPEC R2; `chat.services.ratings`)."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="rating"
+    )
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.conversation_id}: {self.score}/5"
+
+
+class RetentionRun(models.Model):
+    """One run of the retention job (SPEC R4): what it scrubbed, for the
+    audit trail. Written by `chat.services.retention`, read in the admin."""
+
+    ran_at = models.DateTimeField(default=timezone.now)
+    retention_days = models.PositiveIntegerField()
+    cutoff = models.DateTimeField(help_text="Conversations asked before this.")
+    conversations = models.PositiveIntegerField(default=0)
+    messages = models.PositiveIntegerField(default=0)
+    attachments = models.PositiveIntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self):
+        return f"{self.ran_at:%Y-%m-%d %H:%M}: {self.conversations} scrubbed"
 
 
 class Message(models.Model):
