@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat.events import iso, message_payload, waiting_gone
-from chat.models import ChatTimer, Conversation, Message
+from chat.models import ChatTimer, Conversation, Message, PatronRating
 from consortium import selectors as consortium_selectors
 from consortium.models import ConsortiumSettings, Library, Queue, Staff
 
@@ -238,6 +238,10 @@ def patron_state(conversation: Conversation, at: datetime | None = None) -> dict
         )
         if ended
         else None,
+        # Whether the patron rated it (`chat.services.ratings`): one more
+        # read, only once it has ended.
+        "rated": ended
+        and PatronRating.objects.filter(conversation_id=conversation.pk).exists(),
         "library": {
             "code": conversation.library.code,
             "name": conversation.library.name,

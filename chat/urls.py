@@ -23,6 +23,7 @@ urlpatterns = [
         name="chat-patron-file",
     ),
     path("chat/c/<str:token>/end", views.patron_end, name="chat-patron-end"),
+    path("chat/c/<str:token>/rating", views.patron_rating, name="chat-patron-rating"),
     path("chat/transcript/<str:token>/", views.transcript, name="chat-transcript"),
     path(
         "chat/transcript/<str:token>/email",

@@ -458,6 +458,44 @@ def patron_end(request, conversation):
     return JsonResponse({"state": selectors.patron_state(conversation)})
 
 
+RATING_FIELDS = {
+    "invalid_score": "score",
+    "invalid_comment": "comment",
+    "comment_too_long": "comment",
+}
+
+
+@require_POST
+@patron_view
+def patron_rating(request, conversation):
+    """The patron's "How did we do?" (`services.rating_submit`): {"score":
+    1-5, "comment": "..."}. Errors carry a `code` so that the widget shows
+    its own words in the patron's language."""
+    if refused := foreign_origin_error(request, conversation.library):
+        return refused
+    try:
+        rating = services.rating_submit(
+            conversation=conversation,
+            score=request.json.get("score"),
+            comment=request.json.get("comment", ""),
+        )
+    except services.RatingRefused as exc:
+        field = RATING_FIELDS.get(exc.code)
+        return error(
+            exc.message,
+            exc.status,
+            code=exc.code,
+            fields={field: [exc.message]} if field else {},
+        )
+    return JsonResponse(
+        {
+            "rating": {"score": rating.score, "comment": rating.comment},
+            "state": selectors.patron_state(conversation),
+        },
+        status=201,
+    )
+
+
 @require_GET
 def demo_site(request, code: str):
     """A stand-in for a member library's website with its embed snippet, so

@@ -16,6 +16,11 @@ from chat.services.conversations import (
     message_post,
 )
 from chat.services.files import MAX_FILE_BYTES, attachment_post, read_upload
+from chat.services.ratings import (
+    MAX_RATING_COMMENT_CHARS,
+    RatingRefused,
+    rating_submit,
+)
 from chat.services.safety import (
     backup_call_create,
     canned_by_key,
@@ -49,9 +54,11 @@ from consortium.services import DomainError
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_MESSAGE_CHARS",
+    "MAX_RATING_COMMENT_CHARS",
     "DomainError",
     "NobodyOnline",
     "PatronBlocked",
+    "RatingRefused",
     "attachment_post",
     "inbound_email_accept",
     "inbound_email_process",
@@ -84,6 +91,7 @@ __all__ = [
     "message_post",
     "offline_question_create",
     "patron_block",
+    "rating_submit",
     "read_upload",
     "remember_patron_ip",
     "timers_fire",
