@@ -3,6 +3,7 @@ services; here the help desk and coordinators read them (scoped to the
 coordinator's library) and manage canned messages and patron blocks."""
 
 from django.contrib import admin
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -58,6 +59,7 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
         "requested_at",
         "librarian",
         "resolution",
+        "rating_score",
         "question_short",
     )
     # The request date as a filter (today, past 7 days, this month, this
@@ -74,7 +76,7 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
     )
     search_fields = ("question", "patron_name", "patron_email")
     inlines = [MessageInline]
-    list_select_related = ("library", "librarian")
+    list_select_related = ("library", "librarian", "rating")
     exclude = ("patron_token", "transcript_token", "patron_ip_hash")
 
     # Coordinators also read, without the patron's personal data, the chats
@@ -112,7 +114,7 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
         if obj is not None and not privacy.may_see_personal_data(request.user, obj):
             hidden |= set(privacy.PERSONAL_FIELDS)
         fields = [f.name for f in Conversation._meta.fields if f.name not in hidden]
-        return [*fields, "email_ticket"]
+        return [*fields, "email_ticket", "patron_rating"]
 
     def get_fields(self, request, obj=None):
         return self.get_readonly_fields(request, obj)
@@ -132,6 +134,29 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
             )
         return "—"
 
+    @admin.display(description="rating", ordering="rating__score")
+    def rating_score(self, obj):
+        rating = getattr(obj, "rating", None)
+        return _stars(rating.score) if rating is not None else "—"
+
+    @admin.display(description="patron rating")
+    def patron_rating(self, obj):
+        """The score and the comment, escaped (the patron's own text) and,
+        without personal data, redacted like the question."""
+        rating = getattr(obj, "rating", None)
+        if rating is None:
+            return "Not rated"
+        comment = rating.comment
+        if not obj.personal_data:
+            comment = privacy.redact_text(comment, obj)
+        if not comment:
+            return _stars(rating.score)
+        return format_html(
+            '{}<blockquote class="rating-comment">{}</blockquote>',
+            _stars(rating.score),
+            linebreaksbr(comment),
+        )
+
     @admin.display(description="question")
     def question_short(self, obj):
         # Patron text is escaped by format_html like everywhere in the admin.
@@ -139,6 +164,16 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
         if not obj.personal_data:
             question = privacy.redact_text(question, obj)
         return format_html("{}", question[:80])
+
+
+def _stars(score: int):
+    """★★★★☆ for screens, "4 of 5" for screen readers and search."""
+    return format_html(
+        '<span aria-hidden="true">{}{}</span> {} of 5',
+        "★" * score,
+        "☆" * (5 - score),
+        score,
+    )
 
 
 @admin.register(Ticket)

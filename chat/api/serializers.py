@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chat import privacy
-from chat.models import Conversation, Message, Ticket
+from chat.models import Conversation, Message, PatronRating, Ticket
 from consortium.api.generics import SlugRelatedField, StrictSerializer
 from consortium.models import Library
 
@@ -16,6 +16,29 @@ def _seconds(start, end) -> int | None:
     if start is None or end is None:
         return None
     return max(0, round((end - start).total_seconds()))
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    """The patron's answer to "How did we do?" once the chat ended
+    (`chat.services.ratings`). The comment is the patron's own text: redacted
+    like the question when personal data is withheld."""
+
+    class Meta:
+        model = PatronRating
+        fields = ["score", "comment", "created_at"]
+        read_only_fields = fields
+
+
+def rating_data(conversation: Conversation, personal_data: bool) -> dict | None:
+    """`conversation`'s rating (read with it: select_related "rating"), or
+    None when the patron did not rate it."""
+    rating = getattr(conversation, "rating", None)
+    if rating is None:
+        return None
+    data = RatingSerializer(rating).data
+    if not personal_data:
+        data["comment"] = privacy.redact_text(rating.comment, conversation)
+    return data
 
 
 class ConversationSerializer(serializers.ModelSerializer):
@@ -42,6 +65,10 @@ class ConversationSerializer(serializers.ModelSerializer):
     )
     personal_data = serializers.SerializerMethodField(
         help_text="Whether the patron's personal data is shown to you."
+    )
+    rating = serializers.SerializerMethodField(
+        help_text="The patron's rating once the chat ended (score 1-5 and a "
+        "comment), or null if they did not rate it."
     )
     question = serializers.SerializerMethodField()
     # Personal data: null when withheld.
@@ -81,6 +108,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "bad_patron",
             "bad_patron_reason",
             "ticket",
+            "rating",
             "personal_data",
             *privacy.PERSONAL_FIELDS,
         ]
@@ -120,6 +148,10 @@ class ConversationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField())
     def get_personal_data(self, obj):
         return self._entitled(obj)
+
+    @extend_schema_field(RatingSerializer(allow_null=True))
+    def get_rating(self, obj):
+        return rating_data(obj, self._entitled(obj))
 
     @extend_schema_field(serializers.CharField())
     def get_question(self, obj):
@@ -193,6 +225,10 @@ class TranscriptSerializer(serializers.Serializer):
     conversation = serializers.IntegerField()
     personal_data = serializers.BooleanField(
         help_text="False: names, addresses and long numbers are redacted."
+    )
+    rating = RatingSerializer(
+        allow_null=True,
+        help_text="The patron's rating of the chat, or null (see conversations).",
     )
     messages = MessageSerializer(many=True)
 

@@ -94,7 +94,7 @@ class ConversationViewSet(ScopedReadViewSet):
     Changed only by the desk; read here."""
 
     queryset = Conversation.objects.select_related(
-        "library", "queue", "librarian__library", "ticket"
+        "library", "queue", "librarian__library", "ticket", "rating"
     )
     serializer_class = s.ConversationSerializer
     filterset_class = ConversationFilter
@@ -136,6 +136,7 @@ def _thread(conversation: Conversation, personal_data: bool) -> dict:
     return {
         "conversation": conversation.pk,
         "personal_data": personal_data,
+        "rating": s.rating_data(conversation, personal_data),
         "messages": s.MessageSerializer(messages, many=True, context=context).data,
     }
 
