@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat import ticket_views, views
+from chat import report_views, ticket_views, views
 from chat.mail import webhook
 
 urlpatterns = [
@@ -31,6 +31,7 @@ urlpatterns = [
         name="chat-transcript-email",
     ),
     path("desk/", views.desk, name="desk"),
+    path("reports/", report_views.reports, name="reports"),
     path("desk/tickets/", ticket_views.ticket_list, name="desk-tickets"),
     path(
         "desk/api/tickets/summary",
