@@ -39,6 +39,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/chat_load.py
+	$(BIN)/python bench/reports.py
 
 # Every API list and admin changelist at 100,000 conversations and 1,000,000
 # messages (PostgreSQL; its own database, seeded once: --reseed to redo).
