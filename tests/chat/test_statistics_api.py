@@ -178,6 +178,7 @@ def test_totals_of_october_are_exact(world):
     assert data["from"] == "2026-10-01" and data["to"] == "2026-10-31"
     assert data["time_zone"] == "America/New_York"
     assert data["by"] == "library" and data["library"] is None
+    assert data["queue"] is None and data["channel"] is None
     assert data["totals"] == {
         "asked": 5,
         "answered": 3,
@@ -187,7 +188,16 @@ def test_totals_of_october_are_exact(world):
         "tickets_answered": 2,
         "wait_seconds": {"count": 3, "median": 30.0, "p90": 78.0, "max": 90.0},
         "duration_seconds": {"count": 3, "median": 300.0, "p90": 540.0},
-        "ticket_first_response_hours": {"count": 2, "median": 4.0},
+        "ticket_first_response_hours": {"count": 2, "median": 4.0, "p90": 4.8},
+        # Both answered well within their 48 hours.
+        "ticket_deadline": {"count": 2, "met": 2, "share": 1.0},
+        "sms_deadline": {
+            "conversations": 0,
+            "answered": 0,
+            "count": 0,
+            "met": 0,
+            "share": None,
+        },
         "resolutions": {
             "answered": 2,
             "followup_library": 1,
@@ -204,6 +214,30 @@ def test_totals_of_october_are_exact(world):
             "research": 1,
             "other": 0,
         },
+        "read_scale": {
+            "1": 0,
+            "2": 0,
+            "3": 0,
+            "4": 0,
+            "5": 0,
+            "6": 0,
+            "not_recorded": 5,
+        },
+        "patron_statuses": {
+            "middle_school": 0,
+            "high_school": 0,
+            "undergraduate": 0,
+            "graduate": 0,
+            "faculty_staff": 0,
+            "public": 5,
+            "not_recorded": 0,
+        },
+        "residency": {"resident": 5, "non_resident": 0},
+        "ratings": {
+            "count": 0,
+            "mean": None,
+            "scores": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
+        },
     }
 
 
@@ -219,7 +253,11 @@ def test_by_library_groups_by_the_library_asked_from(world):
     assert a["wait_seconds"] == {"count": 2, "median": 60.0, "p90": 84.0, "max": 90.0}
     assert (b["asked"], b["answered"], b["missed"], b["missed_rate"]) == (1, 1, 0, 0.0)
     assert b["wait_seconds"]["median"] == 10.0
-    assert b["ticket_first_response_hours"] == {"count": 0, "median": None}
+    assert b["ticket_first_response_hours"] == {
+        "count": 0,
+        "median": None,
+        "p90": None,
+    }
 
 
 def test_by_library_lists_active_libraries_without_conversations(world):

@@ -1,35 +1,39 @@
-"""Help-desk statistics (SPEC R1, R2): how many questions were asked in a
-period, how long patrons waited, how many chats were missed, how tickets were
-answered and how chats were resolved, by library, channel or time.
+"""The figures of a period's conversations (SPEC R1, R2), in total and by
+library, channel or time: volumes, waits, missed chats, tickets and their
+deadline, SMS answers and theirs, resolutions, question types, READ scale,
+patron status, residency and patrons' ratings.
 
 `conversation_statistics` has the database count: a `GROUP BY` query for
-the groups and one for the totals (plus one for library names when grouping
-by library), so neither the time spent in Python nor the number of queries
-grows with the number of rows. Medians and 90th percentiles are
-`PERCENTILE_CONT` on PostgreSQL and the same interpolation in a Python
-aggregate on SQLite (`consortium.sql`).
+the groups and one for the totals (one statement on PostgreSQL; plus one for
+library names when grouping by library), so neither the time spent in Python
+nor the number of queries grows with the number of rows. Medians and 90th
+percentiles are `PERCENTILE_CONT` on PostgreSQL and the same interpolation in
+a Python aggregate on SQLite (`consortium.sql`).
 
-Periods are whole days in the consortium's time zone (`settings.TIME_ZONE`);
-day, week, month and hour-of-week groups are local to that zone as well.
+Day, week, month and hour-of-week groups are local to the period's zone.
 """
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
+    Avg,
     Case,
     Count,
     DateField,
+    DateTimeField,
+    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -42,23 +46,13 @@ from django.db.models.functions import (
     TruncMonth,
     TruncWeek,
 )
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
 
-from chat.models import Conversation
-from consortium.models import Library
-from consortium.sql import Percentile, Seconds, aggregate_groups, percentile
-
-__all__ = [
-    "BY_CHOICES",
-    "PERIOD_CHOICES",
-    "Period",
-    "conversation_statistics",
-    "consortium_zone",
-    "local_midnight",
-    "month_period",
-    "named_period",
-    "percentile",
-]
+from chat.models import Conversation, Message
+from chat.statistics.periods import Period
+from consortium.models import ConsortiumSettings, Library, Queue
+from consortium.sql import Percentile, Seconds, aggregate_groups
 
 BY_CHOICES = (
     "library",
@@ -69,79 +63,28 @@ BY_CHOICES = (
     "month",
     "hour_of_week",
 )
-PERIOD_CHOICES = ("last-month", "this-month", "last-7-days", "last-30-days")
-MAX_DAYS = 731  # two years, one of them a leap year
 
 UNANSWERED = "unanswered"
 HELPDESK = "helpdesk"
+NOT_RECORDED = "not_recorded"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+READ_SCALE = (1, 2, 3, 4, 5, 6)
+RATING_SCORES = (1, 2, 3, 4, 5)
+# SPEC M: answer SMS within 12 h, when the settings row was never saved.
+SMS_RESPONSE_HOURS = ConsortiumSettings._meta.get_field(
+    "sms_response_hours"
+).get_default()
 
 Channel = Conversation.Channel
 Resolution = Conversation.Resolution
 QuestionType = Conversation.QuestionType
-
-
-# --- Periods --------------------------------------------------------------------
-
-
-def consortium_zone() -> zoneinfo.ZoneInfo:
-    """The consortium's time zone (`settings.TIME_ZONE`): reports count days
-    there, whatever the member libraries' own zones."""
-    return timezone.get_default_timezone()
-
-
-def local_midnight(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
-    """The instant `day` begins in `zone`."""
-    return datetime.combine(day, time(), tzinfo=zone)
-
-
-@dataclass(frozen=True)
-class Period:
-    """The days `first` to `last` (both included) in `zone`."""
-
-    first: date
-    last: date
-    zone: zoneinfo.ZoneInfo
-
-    @property
-    def start(self) -> datetime:
-        return local_midnight(self.first, self.zone)
-
-    @property
-    def end(self) -> datetime:
-        """The instant after the period (midnight ending `last`)."""
-        return local_midnight(self.last + timedelta(days=1), self.zone)
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-
-def month_period(year: int, month: int, zone: zoneinfo.ZoneInfo) -> Period:
-    """The calendar month `year`-`month`."""
-    first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return Period(first, following - timedelta(days=1), zone)
-
-
-def named_period(name: str, *, today: date, zone: zoneinfo.ZoneInfo) -> Period:
-    """`last-month` (the calendar month before `today`'s), `this-month` (its
-    first day to `today`), `last-7-days` and `last-30-days` (ending with
-    `today`, which is included)."""
-    if name == "last-month":
-        previous = today.replace(day=1) - timedelta(days=1)
-        return month_period(previous.year, previous.month, zone)
-    if name == "this-month":
-        return Period(today.replace(day=1), today, zone)
-    if name in ("last-7-days", "last-30-days"):
-        days = 7 if name == "last-7-days" else 30
-        return Period(today - timedelta(days=days - 1), today, zone)
-    raise ValueError(f"Unknown period {name!r}.")
+PatronStatus = Conversation.PatronStatus
 
 
 # --- Figures of one group, in SQL ---------------------------------------------
 
 CHAT = Q(channel=Channel.CHAT)
+SMS = Q(channel=Channel.SMS)
 PICKED_UP = Q(accepted_at__isnull=False)
 MISSED = Q(status=Conversation.Status.MISSED)
 TICKET_ANSWERED = Q(ticket__first_response_at__isnull=False)
@@ -164,6 +107,33 @@ FIRST_RESPONSE_HOURS = _only(
     TICKET_ANSWERED,
     Greatest(Seconds("ticket__first_response_at", "ticket__created_at"), 0.0) / 3600.0,
 )
+# A ticket's deadline is its own `due_at`, the one the reminders chase
+# (`tickets_sla_sweep`): set from the queue's or the consortium's hours when
+# it opened, end of day for a library follow-up, reset on reopening.
+TICKET_MET = Q(ticket__first_response_at__lte=F("ticket__due_at"))
+
+# An SMS is answered by a librarian's text (a pickup alone is no answer):
+# seconds from the first text to the first librarian's, read from the
+# message index (conversation, seq) for SMS rows only.
+FIRST_LIBRARIAN_TEXT = Subquery(
+    Message.objects.filter(conversation=OuterRef("pk"), sender=Message.Sender.LIBRARIAN)
+    .order_by("seq")
+    .values("created_at")[:1],
+    output_field=DateTimeField(),
+)
+# No `Greatest` here: PostgreSQL's ignores a NULL, and no text must stay NULL.
+SMS_ANSWER_SECONDS = _only(SMS, Seconds(FIRST_LIBRARIAN_TEXT, "requested_at"))
+# The consortium's SMS answer time (SPEC M: 12 h), read in the same statement
+# so that no settings cache changes the number of queries.
+SMS_DEADLINE_SECONDS = ExpressionWrapper(
+    Coalesce(
+        Subquery(ConsortiumSettings.objects.filter(pk=1).values("sms_response_hours")),
+        Value(SMS_RESPONSE_HOURS),
+    )
+    * Value(3600.0),
+    output_field=FloatField(),
+)
+SMS_MET = Q(LessThanOrEqual(SMS_ANSWER_SECONDS, SMS_DEADLINE_SECONDS))
 
 
 # The per-choice counts: (name in the answer, field, choices).
@@ -171,12 +141,19 @@ COUNTED = (
     ("resolutions", "resolution", tuple(Resolution.values)),
     ("channels", "channel", tuple(Channel.values)),
     ("question_types", "question_type", tuple(QuestionType.values)),
+    ("patron_statuses", "patron_status", tuple(PatronStatus.values)),
 )
 
 
-def _aggregates() -> dict:
-    """What `_summary` reads, for one group or the totals."""
+def _aggregates(now: datetime) -> dict:
+    """What `_summary` reads, for one group or the totals. A deadline is
+    decided (counted in a share) once met or, unmet, passed at `now`."""
     count = lambda condition: Count("pk", filter=condition)  # noqa: E731
+    past = lambda seconds: Q(  # noqa: E731
+        GreaterThan(
+            Seconds(Value(now, output_field=DateTimeField()), "requested_at"), seconds
+        )
+    )
     aggregates = {
         "asked": Count("pk"),
         "answered": Count("accepted_at"),
@@ -185,6 +162,10 @@ def _aggregates() -> dict:
         "missed_chats": count(CHAT & MISSED),
         "tickets": Count("ticket"),
         "tickets_answered": Count("ticket", filter=TICKET_ANSWERED),
+        "tickets_decided": Count(
+            "ticket", filter=TICKET_ANSWERED | Q(ticket__due_at__lt=now)
+        ),
+        "tickets_met": Count("ticket", filter=TICKET_MET),
         "wait_count": count(CHAT & PICKED_UP),
         "wait_median": Percentile(WAIT, 50),
         "wait_p90": Percentile(WAIT, 90),
@@ -193,10 +174,29 @@ def _aggregates() -> dict:
         "duration_median": Percentile(DURATION, 50),
         "duration_p90": Percentile(DURATION, 90),
         "first_response_median": Percentile(FIRST_RESPONSE_HOURS, 50),
+        "first_response_p90": Percentile(FIRST_RESPONSE_HOURS, 90),
+        "sms": count(SMS),
+        "sms_answered": Count(SMS_ANSWER_SECONDS),
+        "sms_met": count(SMS & SMS_MET),
+        # The cheap test first: only the last hours' texts read messages.
+        "sms_decided": count(SMS & (past(SMS_DEADLINE_SECONDS) | SMS_MET)),
+        f"read_scale:{NOT_RECORDED}": count(Q(read_scale__isnull=True)),
+        f"patron_statuses:{NOT_RECORDED}": count(
+            ~Q(patron_status__in=PatronStatus.values)
+        ),
+        # Not named after a field: a filter would read the annotation.
+        "residency:resident": count(Q(resident=True)),
+        "residency:non_resident": count(Q(resident=False)),
+        "ratings": Count("rating"),
+        "rating_mean": Avg("rating__score", output_field=FloatField()),
     }
     for name, field_name, values in COUNTED:
         for value in values:
             aggregates[f"{name}:{value}"] = count(Q(**{field_name: value}))
+    for scale in READ_SCALE:
+        aggregates[f"read_scale:{scale}"] = count(Q(read_scale=scale))
+    for score in RATING_SCORES:
+        aggregates[f"rating:{score}"] = count(Q(rating__score=score))
     return aggregates
 
 
@@ -204,18 +204,21 @@ def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
 def _summary(row: dict | None) -> dict:
-    """The figures the API answers with (see `StatisticsSerializer`) from a
+    """The figures the API answers with (see `FiguresSerializer`) from a
     row of `_aggregates`; None is a group without conversations."""
     if row is None:
         row = {"asked": 0}
     count = lambda name: row.get(name) or 0  # noqa: E731
-    chats = count("chats")
     return {
         "asked": count("asked"),
         "answered": count("answered"),
         "missed": count("missed"),
-        "missed_rate": round(count("missed_chats") / chats, 4) if chats else None,
+        "missed_rate": _share(count("missed_chats"), count("chats")),
         "tickets": count("tickets"),
         "tickets_answered": count("tickets_answered"),
         "wait_seconds": {
@@ -232,12 +235,46 @@ def _summary(row: dict | None) -> dict:
         "ticket_first_response_hours": {
             "count": count("tickets_answered"),
             "median": _rounded(row.get("first_response_median"), 2),
+            "p90": _rounded(row.get("first_response_p90"), 2),
+        },
+        "ticket_deadline": {
+            "count": count("tickets_decided"),
+            "met": count("tickets_met"),
+            "share": _share(count("tickets_met"), count("tickets_decided")),
+        },
+        "sms_deadline": {
+            "conversations": count("sms"),
+            "answered": count("sms_answered"),
+            "count": count("sms_decided"),
+            "met": count("sms_met"),
+            "share": _share(count("sms_met"), count("sms_decided")),
         },
         # Every choice, zero included, so a chart or a spreadsheet always has
         # the same columns.
         **{
             name: {value: count(f"{name}:{value}") for value in values}
             for name, _field, values in COUNTED
+            if name != "patron_statuses"
+        },
+        "read_scale": {
+            **{str(scale): count(f"read_scale:{scale}") for scale in READ_SCALE},
+            NOT_RECORDED: count(f"read_scale:{NOT_RECORDED}"),
+        },
+        "patron_statuses": {
+            **{
+                value: count(f"patron_statuses:{value}")
+                for value in PatronStatus.values
+            },
+            NOT_RECORDED: count(f"patron_statuses:{NOT_RECORDED}"),
+        },
+        "residency": {
+            "resident": count("residency:resident"),
+            "non_resident": count("residency:non_resident"),
+        },
+        "ratings": {
+            "count": count("ratings"),
+            "mean": _rounded(row.get("rating_mean"), 2),
+            "scores": {str(score): count(f"rating:{score}") for score in RATING_SCORES},
         },
     }
 
@@ -374,15 +411,43 @@ def _buckets(by, period, seen, libraries) -> list[tuple[object, str, str]]:
 # --- The selector -----------------------------------------------------------------
 
 
+def narrowed(
+    conversations: QuerySet[Conversation],
+    *,
+    period: Period,
+    queue: Queue | None = None,
+    channel: str | None = None,
+) -> QuerySet[Conversation]:
+    """`conversations` requested during `period`, first offered on `queue`
+    and on `channel` when given (a `Conversation.Channel` value; anything
+    else is a ValueError). The `requested_at` (and `library`) indexes find
+    them."""
+    if channel is not None and channel not in Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}.")
+    rows = conversations.filter(
+        requested_at__gte=period.start, requested_at__lt=period.end
+    )
+    if queue is not None:
+        rows = rows.filter(queue=queue)
+    if channel is not None:
+        rows = rows.filter(channel=channel)
+    return rows.order_by()
+
+
 def conversation_statistics(
     conversations: QuerySet[Conversation],
     *,
     period: Period,
     by: str = "library",
     libraries: QuerySet[Library] | None = None,
+    queue: Queue | None = None,
+    channel: str | None = None,
+    now: datetime | None = None,
 ) -> dict:
     """Figures of `conversations` (already narrowed to what the user may
-    see) requested during `period`, in total and per group of `by`:
+    see) requested during `period`, only those first offered on `queue`
+    and on `channel` when given (see `narrowed`), in total and per group of
+    `by`:
 
     - `library`: the library asked from; every library of `libraries` is
       listed, with zeros if it had no conversation;
@@ -392,21 +457,22 @@ def conversation_statistics(
     - `day`, `week` (keyed by its Monday), `month`, `hour_of_week` (`0-09`
       is Monday 09:00-10:00), in the period's zone, every one listed.
 
+    A deadline (a ticket's, an SMS's) counts in its share once met or,
+    unmet, passed at `now` (by default the present).
+
     Counted by the database, whatever the number of rows or groups: the
     groups and the totals (percentiles are of all the period's rows, so they
     cannot be added up from the groups) in one statement on PostgreSQL, two
     queries on SQLite (`consortium.sql.aggregate_groups`), plus one for the
     libraries' names when grouping by library. Returns
     `{"totals": {...}, "groups": [{"key", "label", ...}]}`; the figures are
-    those of `_summary`.
+    those of `_summary` (documented by `chat.api.statistics.FiguresSerializer`).
     """
     if by not in BY_CHOICES:
         raise ValueError(f"Unknown grouping {by!r}.")
-    rows = conversations.filter(
-        requested_at__gte=period.start, requested_at__lt=period.end
-    ).order_by()
+    rows = narrowed(conversations, period=period, queue=queue, channel=channel)
     grouped, totals = aggregate_groups(
-        rows, _group_columns(by, period.zone), _aggregates()
+        rows, _group_columns(by, period.zone), _aggregates(now or timezone.now())
     )
     figures = {_key(by, row): row for row in grouped}
     groups = [
