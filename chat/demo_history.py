@@ -15,6 +15,13 @@ holidays and closures) in the library's own time zone; a few questions come
 after hours and are answered on the co-op queues by other libraries'
 librarians, as are some the library's own staff did not pick up within its
 fallback delay.
+
+Beside them, drawn from a second random stream so the chats and emails above
+stay the same: texts (SMS threads) to the libraries with an SMS number, most
+answered within the 12-hour deadline and some not; patrons' answers to "How
+did we do?" on a share of the answered chats; and a small set of chats from
+a year before the history (`OLD_DAYS`), older than the consortium's default
+retention period, for the retention job to scrub on a fresh install.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Message, Ticket
+from chat.models import Conversation, Message, PatronRating, SmsMessage, Ticket
 from chat.services.tickets import reply_domain
 from chat.texts import system_text
 from consortium import selectors as consortium_selectors
@@ -36,6 +43,9 @@ from consortium.models import ConsortiumSettings, Library, Queue, Staff
 
 SEED = 20261124
 DAYS = 60
+# Days back of the year-old chats (older than the default 365-day retention).
+OLD_DAYS = range(400, 380, -1)
+OLD_CHATS_PER_DAY = 0.15  # times the weight
 
 C = Conversation
 R = Conversation.Resolution
@@ -536,6 +546,72 @@ FOLLOWUP_LIBRARY = (
 EMAIL_OK = "Email is fine, thank you."
 FOLLOWUP_REPLY = "Following up on your chat question: {answer}"
 
+# --- Texts, ratings ------------------------------------------------------------------
+
+TEXTS_PER_DAY = 0.12  # times the weight, to a library with an SMS number
+
+
+@dataclass(frozen=True)
+class Text:
+    question_type: str
+    read: tuple[int, int]
+    question: str
+    answer: str
+
+
+TEXTS = [
+    Text(
+        QT.POLICY_HOURS, (1, 1), "r u open sunday?", "Yes, Sunday 1-6 pm. See you then!"
+    ),
+    Text(
+        QT.ACCOUNT_LOGIN,
+        (2, 2),
+        "how do i renew my books",
+        "Sign in at the catalog, My Account > Checkouts > Renew all. Or reply with your card number's last 4 digits and we'll do it.",
+    ),
+    Text(
+        QT.KNOWN_ITEM,
+        (2, 2),
+        "Do you have The Women by Kristin Hannah? Paper or ebook",
+        "Both: 3 print copies (all out, 5 holds) and the ebook on Libby (wait about 3 weeks). Want me to place a hold?",
+    ),
+    Text(
+        QT.POLICY_HOURS,
+        (1, 2),
+        "can i print from my phone at the library",
+        "Yes: email the file to the address on the printer, then release it at the desk. 10 cents a page, b/w.",
+    ),
+    Text(
+        QT.RESEARCH,
+        (3, 3),
+        "need 3 sources on food deserts for a paper due fri",
+        "Try the Gale in Context: Opposing Viewpoints database (Databases A-Z), search food deserts. Also USDA's Food Access Research Atlas.",
+    ),
+    Text(
+        QT.E_RESOURCES,
+        (2, 3),
+        "Libby says my card is not valid",
+        "Cards over 3 years old need renewing first: bring an ID to any branch, or call us and we'll renew it on the phone.",
+    ),
+    Text(
+        QT.POLICY_HOURS,
+        (1, 1),
+        "¿Están abiertos hoy?",
+        "Sí, hoy de 10 a 8. ¡Los esperamos!",
+    ),
+]
+RATING_SCORES = ([5, 4, 3, 2, 1], [55, 25, 10, 6, 4])
+RATING_SHARE = 0.4  # of the answered chats
+RATING_COMMENTS = [
+    "So helpful, thank you!",
+    "Fast and friendly.",
+    "Found exactly what I needed.",
+    "The librarian was patient with me.",
+    "A bit slow to get started, but good answer.",
+    "I was hoping for more sources.",
+    "¡Muy amable, gracias!",
+]
+
 
 # --- Hours -------------------------------------------------------------------------
 
@@ -585,6 +661,7 @@ class Planned:
     conversation: Conversation
     messages: list[dict] = field(default_factory=list)
     ticket: dict | None = None
+    rating: dict | None = None
 
     def say(self, sender, body, at, author=None, **extra):
         self.messages.append(
@@ -593,8 +670,10 @@ class Planned:
 
 
 class History:
-    def __init__(self, *, now, days, rng):
+    def __init__(self, *, now, days, rng, extra_rng=None):
         self.now, self.days, self.rng = now, days, rng
+        # Texts, ratings and the year-old chats: a stream of their own.
+        self.extra = extra_rng or random.Random(0)
         local = list(Queue.objects.local().active().order_by("code"))
         self.calendar = consortium_selectors.HoursCalendar(
             local,
@@ -720,7 +799,63 @@ class History:
                 for _ in range(_poisson(rng, emails)):
                     minute = rng.randint(7 * 60, 23 * 60)
                     self.email(library, queue, self.instant(day, minute, zone))
+        self.extras()
         return self.planned
+
+    def extras(self) -> None:
+        """Texts, ratings and the year-old chats, from `self.extra` (the
+        chats and emails above drew nothing from it)."""
+        main, self.rng = self.rng, self.extra
+        try:
+            for plan in self.planned:
+                self.rating(plan)
+            for library in self.libraries:
+                queue = self.queues.get(library.pk)
+                if queue is None or library.pk not in self.staff:
+                    continue
+                weight = WEIGHTS.get(library.code, 1.0)
+                zone = library.zone
+                today = self.now.astimezone(zone).date()
+                if library.sms_number:
+                    for back in range(self.days, 0, -1):
+                        day = today - timedelta(days=back)
+                        for _ in range(_poisson(self.rng, weight * TEXTS_PER_DAY)):
+                            minute = self.rng.randint(8 * 60, 22 * 60)
+                            self.text(library, queue, self.instant(day, minute, zone))
+                for back in OLD_DAYS:
+                    day = today - timedelta(days=back)
+                    if day.weekday() >= 5:
+                        continue
+                    for _ in range(_poisson(self.rng, weight * OLD_CHATS_PER_DAY)):
+                        minute = self.rng.randint(10 * 60, 17 * 60)
+                        plan = self.chat(
+                            library,
+                            queue,
+                            self.instant(day, minute, zone),
+                            after_hours=False,
+                        )
+                        self.rating(plan)
+        finally:
+            self.rng = main
+
+    def rating(self, plan) -> None:
+        """Some patrons answer "How did we do?" when an answered chat ends."""
+        conversation = plan.conversation
+        answered = (
+            conversation.channel == C.Channel.CHAT
+            and conversation.status == C.Status.ENDED
+            and conversation.resolution != R.LOST_CALL
+        )
+        if not answered or self.rng.random() >= RATING_SHARE:
+            return
+        score = self.rng.choices(*RATING_SCORES)[0]
+        comment = self.rng.choice(RATING_COMMENTS) if self.rng.random() < 0.3 else ""
+        plan.rating = dict(
+            score=score,
+            comment=comment,
+            created_at=conversation.ended_at
+            + timedelta(seconds=self.rng.randint(5, 60)),
+        )
 
     def instant(self, day, minute, zone) -> datetime:
         local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
@@ -767,7 +902,7 @@ class History:
             conversation.patron_last_seen = left - timedelta(seconds=20)
             plan.say(Sender.SYSTEM, system_text("left_before_pickup", "en"), left)
             self.planned.append(plan)
-            return
+            return plan
         wait = self.wait()
         accepted = requested + timedelta(seconds=wait)
         coop = after_hours or (wait > delay.total_seconds() and rng.random() < 0.35)
@@ -859,6 +994,74 @@ class History:
         )
         if plan.ticket:
             self.ticket_thread(plan)
+        self.planned.append(plan)
+        return plan
+
+    # One text thread
+
+    def text(self, library, queue, requested) -> None:
+        """A text answered by the library's own librarian by text: most
+        within the first hours, some after the 12-hour deadline (a text
+        that came late in the evening waits for the morning)."""
+        rng = self.rng
+        item = rng.choice(TEXTS)
+        area = library.sms_number[2:5]
+        phone = f"+1{area}55501{rng.randint(0, 99):02d}"
+        hours = rng.choices(
+            [
+                rng.uniform(0.05, 1),
+                rng.uniform(1, 6),
+                rng.uniform(6, 12),
+                rng.uniform(12.5, 18),
+            ],
+            [45, 30, 15, 10],
+        )[0]
+        accepted = requested + timedelta(hours=hours)
+        latest = self.now - timedelta(minutes=30)
+        if accepted + timedelta(minutes=30) > latest:
+            return
+        librarian = self.own_librarian(library)
+        ended = accepted + timedelta(minutes=rng.uniform(5, 90))
+        conversation = Conversation(
+            channel=C.Channel.SMS,
+            status=C.Status.ENDED,
+            library=library,
+            queue=queue,
+            question=item.question,
+            patron_phone=phone,
+            patron_status=PS.PUBLIC,
+            resident=rng.random() < 0.9,
+            requested_at=requested,
+            waiting_since=requested,
+            last_patron_at=requested,
+            patron_last_seen=requested,
+            librarian=librarian,
+            accepted_at=accepted,
+            accepted_seq=1,
+            ended_at=ended,
+            wrapped_up_at=ended + timedelta(seconds=rng.randint(15, 150)),
+            resolution=R.ANSWERED,
+            question_type=item.question_type,
+            read_scale=rng.randint(*item.read),
+            lang="es" if "¿" in item.question else "en",
+        )
+        plan = Planned(conversation)
+        plan.say(Sender.PATRON, item.question, requested, sms="in")
+        plan.say(
+            Sender.SYSTEM,
+            system_text("joined", "en", name=librarian.chat_name),
+            accepted,
+        )
+        answered = accepted + timedelta(seconds=rng.randint(20, 120))
+        plan.say(Sender.LIBRARIAN, item.answer, answered, librarian, sms="out")
+        if rng.random() < 0.6:
+            thanks = "gracias!" if conversation.lang == "es" else "thx!"
+            plan.say(Sender.PATRON, thanks, answered + timedelta(minutes=2), sms="in")
+        plan.say(
+            Sender.SYSTEM,
+            system_text("librarian_ended", "en", name=librarian.chat_name),
+            ended,
+        )
         self.planned.append(plan)
 
     def wait(self) -> int:
@@ -1037,6 +1240,54 @@ def _write(planned: list[Planned]) -> None:
                 )
             )
     Message.objects.bulk_create(messages, batch_size=1000)
+    _write_texts_and_ratings(planned)
+
+
+def _write_texts_and_ratings(planned: list[Planned]) -> None:
+    """The SMS rows of the texts' messages (delivered, with made-up
+    provider ids) and the patrons' ratings."""
+    texts = {
+        (plan.conversation.pk, seq): item["sms"]
+        for plan in planned
+        for seq, item in enumerate(plan.messages, start=1)
+        if item.get("sms")
+    }
+    sms_rows = []
+    if texts:
+        ids = {conversation_id for conversation_id, _seq in texts}
+        stored = Message.objects.filter(conversation_id__in=ids).values_list(
+            "conversation_id", "seq", "pk", "created_at"
+        )
+        for conversation_id, seq, pk, created_at in stored:
+            direction = texts.get((conversation_id, seq))
+            if direction is None:
+                continue
+            inbound = direction == "in"
+            sms_rows.append(
+                SmsMessage(
+                    message_id=pk,
+                    direction=SmsMessage.Direction.INBOUND
+                    if inbound
+                    else SmsMessage.Direction.OUTBOUND,
+                    sid=("SM" if inbound else "SMd") + secrets.token_hex(15),
+                    status=SmsMessage.Status.RECEIVED
+                    if inbound
+                    else SmsMessage.Status.DELIVERED,
+                    sent_at=None if inbound else created_at,
+                    status_at=created_at
+                    if inbound
+                    else created_at + timedelta(seconds=4),
+                )
+            )
+    SmsMessage.objects.bulk_create(sms_rows, batch_size=1000)
+    PatronRating.objects.bulk_create(
+        [
+            PatronRating(conversation=plan.conversation, **plan.rating)
+            for plan in planned
+            if plan.rating
+        ],
+        batch_size=1000,
+    )
 
 
 def has_history(now: datetime | None = None) -> bool:
@@ -1058,7 +1309,9 @@ def seed_history(
     now = now or timezone.now()
     if has_history(now):
         return 0
-    planned = History(now=now, days=days, rng=random.Random(seed)).run()
+    planned = History(
+        now=now, days=days, rng=random.Random(seed), extra_rng=random.Random(seed + 1)
+    ).run()
     _write(planned)
     return len(planned)
 

@@ -302,6 +302,36 @@ def test_seed_demo_adds_activity_once(monkeypatch):
             assert ticket.closed_at < now
         for message in conversation.messages.all():
             message.full_clean()
+    # Texts to the libraries with an SMS number, every message of them a
+    # text; most answered within the 12-hour deadline, some not.
+    from chat.models import PatronRating, SmsMessage
+
+    texts = last_month.filter(channel="sms")
+    assert texts.count() > 10
+    assert not texts.exclude(library__sms_number__gt="").exists()
+    text_messages = Message.objects.filter(conversation__in=texts).exclude(
+        sender="system"
+    )
+    assert text_messages.count() == (
+        SmsMessage.objects.filter(message__conversation__in=texts).count()
+    )
+    assert not text_messages.filter(sms__isnull=True).exists()
+    late = texts.filter(accepted_at__gt=F("requested_at") + timedelta(hours=12))
+    assert 0 < late.count() < texts.count() / 3
+    # Patrons rated a share of the answered chats, with every score used.
+    ratings = PatronRating.objects.filter(conversation__in=last_month)
+    assert ratings.count() > 30
+    assert set(ratings.values_list("score", flat=True)) == {1, 2, 3, 4, 5}
+    assert not ratings.exclude(conversation__status="ended").exists()
+    assert not ratings.filter(conversation__resolution="lost_call").exists()
+    # Chats from a year before, older than the default retention period.
+    settings_row = ConsortiumSettings.load()
+    old = Conversation.objects.filter(
+        requested_at__lt=now - timedelta(days=settings_row.retention_days)
+    )
+    assert old.count() >= 5
+    assert old.exclude(patron_name="").exists()
+
     # The same day gives the same history.
     before = history_rows()
     history.delete()
