@@ -15,11 +15,13 @@ from chat.models import (
     InboundEmail,
     Message,
     PatronBlock,
+    RetentionRun,
     Ticket,
 )
 from chat.services import blocklist
 from consortium.admin.base import ALL, ReadOnlyMixin, ScopedAdmin
 from consortium.admin.service_admin import ServiceAdmin, each, run_service
+from consortium.models import ConsortiumSettings
 
 
 class MessageInline(ReadOnlyMixin, admin.TabularInline):
@@ -377,3 +379,44 @@ class PatronBlockAdmin(ScopedAdmin):
 @admin.register(BackupCall)
 class BackupCallAdmin(ReadOnlyMixin, ScopedAdmin):
     list_display = ("created_at", "staff", "message", "notified_at")
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(ReadOnlyMixin, ScopedAdmin):
+    """The retention job's runs (SPEC R4), for the help desk: what each one
+    scrubbed, and above the list how many conversations the next run will
+    scrub (`services.retention_due`). The job runs daily from beat."""
+
+    coordinator_can = frozenset()
+    list_display = (
+        "ran_at",
+        "retention_days",
+        "cutoff",
+        "conversations",
+        "messages",
+        "attachments",
+        "left_for_next_run",
+    )
+    fields = (
+        "ran_at",
+        "retention_days",
+        "cutoff",
+        "conversations",
+        "messages",
+        "attachments",
+        "details",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="left for the next run")
+    def left_for_next_run(self, obj):
+        return obj.details.get("left", 0)
+
+    def changelist_view(self, request, extra_context=None):
+        # Callables: the COUNT runs only when the page is rendered.
+        extra_context = {
+            **(extra_context or {}),
+            "retention_due": services.retention_due,
+            "retention_days": lambda: ConsortiumSettings.load().retention_days,
+        }
+        return super().changelist_view(request, extra_context)

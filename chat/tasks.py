@@ -256,3 +256,20 @@ def sms_fetch_media(sms_id: int, urls: list[str]) -> int:
     from chat.sms.media import sms_media_fetch
 
     return sms_media_fetch(sms_id=sms_id, urls=urls)
+
+
+# --- Retention (issue 19, SPEC R4) ------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def retention_scrub() -> dict:
+    """Beat, daily: remove the personal data of conversations past the
+    consortium's retention period (`services.retention_scrub`, bounded per
+    run). Safe to run twice: a scrubbed conversation is not read again, and
+    two runs at once skip each other's locked rows."""
+    run = services.retention_scrub()
+    return {
+        "run": run.pk,
+        "conversations": run.conversations,
+        "left": run.details.get("left", 0),
+    }

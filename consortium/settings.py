@@ -6,11 +6,13 @@ starts (or reuses) an embedded Redis under ``var/redis/``.
 """
 
 import sys
+import zoneinfo
 from pathlib import Path
 
 import environ
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
+from django_celery_beat.tzcrontab import TzAwareCrontab
 
 from consortium import embedded_redis
 
@@ -285,6 +287,16 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
+
+# The retention job (SPEC R4): daily at 03:30 in the consortium's zone, when
+# the desks are quietest. Beat's database scheduler copies each entry of
+# CELERY_BEAT_SCHEDULE into its PeriodicTask table when it starts, this one
+# as a crontab with its zone; it first runs at the next 03:30, and the help
+# desk can run it at once from Periodic tasks in the admin.
+CELERY_BEAT_SCHEDULE["retention-scrub"] = {
+    "task": "chat.tasks.retention_scrub",
+    "schedule": TzAwareCrontab(minute=30, hour=3, tz=zoneinfo.ZoneInfo(TIME_ZONE)),
+}
 
 # --- Static files -----------------------------------------------------------
 STATIC_URL = "static/"

@@ -21,6 +21,7 @@ from chat.services.ratings import (
     RatingRefused,
     rating_submit,
 )
+from chat.services.retention import retention_due, retention_scrub
 from chat.services.safety import (
     backup_call_create,
     canned_by_key,
@@ -94,6 +95,8 @@ __all__ = [
     "rating_submit",
     "read_upload",
     "remember_patron_ip",
+    "retention_due",
+    "retention_scrub",
     "timers_fire",
     "unknown_placeholders",
 ]
