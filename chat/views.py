@@ -167,6 +167,7 @@ def chat_page(request, code: str):
         "statuses": list(Conversation.PatronStatus.choices),
         "max_message_chars": services.MAX_MESSAGE_CHARS,
         "max_file_bytes": services.MAX_FILE_BYTES,
+        "max_rating_comment_chars": services.MAX_RATING_COMMENT_CHARS,
         "referrer": request.GET.get("ref", "")[:1000]
         or request.headers.get("Referer", "")[:1000],
     }

@@ -17,6 +17,7 @@ export const MAX_FILE = Number(config.max_file_bytes) || 10485760;
 export const KEY = "asktogether:" + CODE;          // the patron token
 export const SEQ_KEY = KEY + ":seq";               // the highest seq seen (informative)
 export const PENDING_KEY = KEY + ":pending";       // messages not acknowledged yet
+export const RATING_KEY = KEY + ":rating";         // the chat last rated or skipped
 
 // The page's language; the toggle changes it (language.js).
 export const page = { lang: config.lang === "es" ? "es" : "en" };

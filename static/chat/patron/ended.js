@@ -1,5 +1,6 @@
-/* After the end: the transcript (view, print, download, email), "start a
- * new chat", and the offline form after a missed chat. */
+/* After the end: "How did we do?" (rating.js), the transcript (view,
+ * print, download, email), "start a new chat", and the offline form after
+ * a missed chat. */
 import { looksLikeEmail } from "../shared/text.js";
 import { $, t, show, showView, request, page, config, PENDING_KEY } from "./context.js";
 import { session } from "./session.js";
@@ -9,6 +10,7 @@ import { setTyping } from "./status.js";
 import { stopTyping } from "./composer.js";
 import { socket, stopSocket, refreshFromServer, leaveChat } from "./chat.js";
 import { showOffline } from "./forms.js";
+import { initRating, showRating } from "./rating.js";
 
 export function showEnded(s) {
   const first = $("chat-ended").hidden;
@@ -19,6 +21,7 @@ export function showEnded(s) {
   show($("end-chat"), false);
   show($("chat-ended"), true);
   show($("ended-missed"), s.status === "missed");
+  showRating(s);
   const url = s.transcript_url;
   if (url) {
     $("transcript-link").href = url;
@@ -92,6 +95,7 @@ function emailTranscript(e) {
 }
 
 export function initEnded() {
+  initRating();
   $("transcript-print").addEventListener("click", printTranscript);
   $("transcript-email-form").addEventListener("submit", emailTranscript);
   $("new-chat").addEventListener("click", () => {

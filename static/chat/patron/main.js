@@ -11,7 +11,8 @@
  *     same client_id, whatever the server has not acknowledged yet.
  * Modules: context (config, t, HTTP), strings, storage, alerts, language,
  * fields + forms (start and offline), session, chat (socket and frames),
- * log (rendering), status, composer, files, ended (transcript). */
+ * log (rendering), status, composer, files, ended (transcript), rating
+ * ("How did we do?", rules in rating_state). */
 import { $, t, showView, request, config, KEY } from "./context.js";
 import { store, seedFromFragment, forgetChat } from "./storage.js";
 import { applyLanguage, initLanguage } from "./language.js";

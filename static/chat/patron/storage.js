@@ -5,7 +5,7 @@
  * handed to the embed script on the library's page (postMessage to the
  * parent's origin only), which keeps them in its sessionStorage and gives
  * them back in the frame's URL fragment when the page is reloaded. */
-import { config, KEY, SEQ_KEY, PENDING_KEY } from "./context.js";
+import { config, KEY, SEQ_KEY, PENDING_KEY, RATING_KEY } from "./context.js";
 
 const storageOK = (function () {
   try {
@@ -81,4 +81,5 @@ export function forgetChat() {
   store.del(KEY);
   store.del(SEQ_KEY);
   store.del(PENDING_KEY);
+  store.del(RATING_KEY);
 }
