@@ -53,10 +53,10 @@ def coop_scheduled_hours(
     )
     rows = (
         shifts.order_by()
-        .values(library_id=F("assignee__library_id"))
+        .values(g_library=F("assignee__library_id"))
         .annotate(seconds=Sum(inside))
     )
-    return {row["library_id"]: row["seconds"] / 3600.0 for row in rows}
+    return {row["g_library"]: row["seconds"] / 3600.0 for row in rows}
 
 
 def coop_balance(
