@@ -31,7 +31,7 @@ from django.utils.text import slugify
 from chat import privacy, statistics
 from chat.api.statistics import StatisticsQuerySerializer
 from chat.models import Conversation
-from chat.statistics import figures
+from chat.statistics import figures as sql_figures
 from consortium import scoping
 from consortium.models import Library, Queue
 
@@ -177,7 +177,7 @@ def _hour_of_week(figures: dict) -> Table:
         ["Day", *[f"{hour:02d}:00" for hour in range(24)]],
         [
             [day, *[asked[f"{d}-{hour:02d}"] for hour in range(24)]]
-            for d, day in enumerate(figures.WEEKDAYS)
+            for d, day in enumerate(sql_figures.WEEKDAYS)
         ],
         chart="heat",
         series=[],
@@ -484,6 +484,9 @@ def reports(request):
         "form": form,
         "given": given,
         "presets": PRESETS,
+        # The period shown when none is given: the serializer's default.
+        "preset": given.get("period")
+        or ("" if {"from", "to", "month"} & given.keys() else "last-month"),
         "trends": TRENDS,
         "libraries": scoping.visible(Library.objects.active(), user).order_by("name")
         if scoping.is_helpdesk(user)
@@ -562,7 +565,7 @@ class _Echo:
 
 
 def _filename(name: str, period: statistics.Period) -> str:
-    return f"asktogether-{slugify(name)}-{period.first}-{period.last}.csv"
+    return f"asktogether-{slugify(name.replace('_', '-'))}-{period.first}-{period.last}.csv"
 
 
 def _table_csv(table: Table, period: statistics.Period) -> HttpResponse:
@@ -607,7 +610,7 @@ PERSONAL_COLUMNS = (
 def _record_rows(conversations, zone) -> Iterator[list]:
     fields = [name for name, _ in RECORD_COLUMNS + PERSONAL_COLUMNS]
     rows = conversations.annotate(
-        wait_s=figures.WAIT, duration_s=figures.DURATION
+        wait_s=sql_figures.WAIT, duration_s=sql_figures.DURATION
     ).values_list(*fields, "personal_data")
     personal = len(RECORD_COLUMNS)
     for row in rows.iterator(chunk_size=2000):

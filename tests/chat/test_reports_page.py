@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from chat import report_views
-from chat.models import Conversation
+from chat.models import Conversation, PatronRating
 from consortium.models import Staff
 from tests.chat.test_statistics_api import (  # noqa: F401  (the fixture)
     conversation,
@@ -45,8 +45,15 @@ def coop(world):  # noqa: F811
         patron_email="bea@example.org",
     )
     C.objects.filter(pk=world.answered.pk).update(
-        patron_name="=HYPERLINK(1)", patron_email="ann@example.org"
+        patron_name="=HYPERLINK(1)",
+        patron_email="ann@example.org",
+        read_scale=2,
+        patron_status=C.PatronStatus.UNDERGRADUATE,
+        resident=False,
     )
+    C.objects.filter(pk=world.b_chat.pk).update(read_scale=4)
+    PatronRating.objects.create(conversation=world.answered, score=5)
+    PatronRating.objects.create(conversation=world.rob_for_b, score=2)
     return world
 
 
@@ -118,9 +125,35 @@ def test_trend_waits_and_counts_per_day(coop):
     assert waits["Thu 1 Oct 2026"] == [0, None, None]
     assert rows(t["missed"])["Sat 31 Oct 2026"] == [1, 100.0]
     assert rows(t["durations"])["Mon 5 Oct 2026"] == [1, 10.0, 10.0]
-    assert rows(t["email_first_response"])["Tue 20 Oct 2026"] == [1, 1, 3.0]
+    assert rows(t["email_first_response"])["Tue 20 Oct 2026"] == [1, 1, 3.0, 3.0]
+    # Both tickets answered well inside their 48 hours.
+    assert rows(t["email_deadline"])["Tue 20 Oct 2026"] == [1, 1, 100.0]
+    assert rows(t["email_deadline"])["Mon 5 Oct 2026"] == [0, 0, None]
     assert rows(t["resolutions"])["Answered"] == [3]
     assert rows(t["question_types"])["Research"] == [1]
+
+
+def test_read_scale_patrons_and_ratings_of_the_period(coop):
+    t = tables(page(coop.helpdesk))
+    read = rows(t["read_scale"])
+    assert (read["2"], read["4"], read["Not recorded"]) == ([1], [1], [4])
+    statuses = rows(t["patron_statuses"])
+    assert statuses["Undergraduate student"] == [1]
+    assert sum(n for (n,) in statuses.values()) == 6
+    assert rows(t["residency"]) == {
+        "Resident of the service area": [5],
+        "Not a resident": [1],
+    }
+    assert rows(t["ratings"]) == {
+        "1 of 5": [0],
+        "2 of 5": [1],
+        "3 of 5": [0],
+        "4 of 5": [0],
+        "5 of 5": [1],
+    }
+    assert t["ratings"].note == "2 ratings, mean 3.5 of 5."
+    # No texts in this October: a row per day, all zero, no share.
+    assert rows(t["sms_deadline"])["Mon 5 Oct 2026"] == [0, 0, 0, 0, None]
 
 
 def test_trend_by_week_is_keyed_by_monday(coop):
