@@ -14,6 +14,7 @@ consortium's time zone (`periods`).
 from chat.statistics.balance import BALANCE_FIELDS, coop_balance, coop_scheduled_hours
 from chat.statistics.figures import (
     BY_CHOICES,
+    FIGURE_NAMES,
     HELPDESK,
     NOT_RECORDED,
     RATING_SCORES,
@@ -36,6 +37,7 @@ from consortium.sql import percentile
 __all__ = [
     "BALANCE_FIELDS",
     "BY_CHOICES",
+    "FIGURE_NAMES",
     "HELPDESK",
     "MAX_DAYS",
     "NOT_RECORDED",

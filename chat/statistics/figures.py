@@ -136,68 +136,8 @@ SMS_DEADLINE_SECONDS = ExpressionWrapper(
 SMS_MET = Q(LessThanOrEqual(SMS_ANSWER_SECONDS, SMS_DEADLINE_SECONDS))
 
 
-# The per-choice counts: (name in the answer, field, choices).
-COUNTED = (
-    ("resolutions", "resolution", tuple(Resolution.values)),
-    ("channels", "channel", tuple(Channel.values)),
-    ("question_types", "question_type", tuple(QuestionType.values)),
-    ("patron_statuses", "patron_status", tuple(PatronStatus.values)),
-)
-
-
-def _aggregates(now: datetime) -> dict:
-    """What `_summary` reads, for one group or the totals. A deadline is
-    decided (counted in a share) once met or, unmet, passed at `now`."""
-    count = lambda condition: Count("pk", filter=condition)  # noqa: E731
-    past = lambda seconds: Q(  # noqa: E731
-        GreaterThan(
-            Seconds(Value(now, output_field=DateTimeField()), "requested_at"), seconds
-        )
-    )
-    aggregates = {
-        "asked": Count("pk"),
-        "answered": Count("accepted_at"),
-        "missed": count(MISSED),
-        "chats": count(CHAT),
-        "missed_chats": count(CHAT & MISSED),
-        "tickets": Count("ticket"),
-        "tickets_answered": Count("ticket", filter=TICKET_ANSWERED),
-        "tickets_decided": Count(
-            "ticket", filter=TICKET_ANSWERED | Q(ticket__due_at__lt=now)
-        ),
-        "tickets_met": Count("ticket", filter=TICKET_MET),
-        "wait_count": count(CHAT & PICKED_UP),
-        "wait_median": Percentile(WAIT, 50),
-        "wait_p90": Percentile(WAIT, 90),
-        "wait_max": Max(WAIT),
-        "duration_count": count(CHAT & PICKED_UP & Q(ended_at__isnull=False)),
-        "duration_median": Percentile(DURATION, 50),
-        "duration_p90": Percentile(DURATION, 90),
-        "first_response_median": Percentile(FIRST_RESPONSE_HOURS, 50),
-        "first_response_p90": Percentile(FIRST_RESPONSE_HOURS, 90),
-        "sms": count(SMS),
-        "sms_answered": Count(SMS_ANSWER_SECONDS),
-        "sms_met": count(SMS & SMS_MET),
-        # The cheap test first: only the last hours' texts read messages.
-        "sms_decided": count(SMS & (past(SMS_DEADLINE_SECONDS) | SMS_MET)),
-        f"read_scale:{NOT_RECORDED}": count(Q(read_scale__isnull=True)),
-        f"patron_statuses:{NOT_RECORDED}": count(
-            ~Q(patron_status__in=PatronStatus.values)
-        ),
-        # Not named after a field: a filter would read the annotation.
-        "residency:resident": count(Q(resident=True)),
-        "residency:non_resident": count(Q(resident=False)),
-        "ratings": Count("rating"),
-        "rating_mean": Avg("rating__score", output_field=FloatField()),
-    }
-    for name, field_name, values in COUNTED:
-        for value in values:
-            aggregates[f"{name}:{value}"] = count(Q(**{field_name: value}))
-    for scale in READ_SCALE:
-        aggregates[f"read_scale:{scale}"] = count(Q(read_scale=scale))
-    for score in RATING_SCORES:
-        aggregates[f"rating:{score}"] = count(Q(rating__score=score))
-    return aggregates
+def _count(condition: Q) -> Count:
+    return Count("pk", filter=condition)
 
 
 def _rounded(value: float | None, digits: int = 1) -> float | None:
@@ -208,75 +148,184 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _summary(row: dict | None) -> dict:
-    """The figures the API answers with (see `FiguresSerializer`) from a
-    row of `_aggregates`; None is a group without conversations."""
-    if row is None:
-        row = {"asked": 0}
-    count = lambda name: row.get(name) or 0  # noqa: E731
-    return {
-        "asked": count("asked"),
-        "answered": count("answered"),
-        "missed": count("missed"),
-        "missed_rate": _share(count("missed_chats"), count("chats")),
-        "tickets": count("tickets"),
-        "tickets_answered": count("tickets_answered"),
-        "wait_seconds": {
-            "count": count("wait_count"),
+def _choices(field_name: str, values, *, not_recorded: Q | None = None):
+    """A figure of one count per value of `field_name` (every one, zeros
+    included, so that a chart or a spreadsheet always has the same columns),
+    and `not_recorded` where that condition holds, if given."""
+    keys = {str(value): Q(**{field_name: value}) for value in values}
+    if not_recorded is not None:
+        keys[NOT_RECORDED] = not_recorded
+
+    def aggregates(now):
+        return {f"{field_name}:{key}": _count(q) for key, q in keys.items()}
+
+    def summary(n, row):
+        return {key: n(f"{field_name}:{key}") for key in keys}
+
+    return aggregates, summary
+
+
+def _past(now: datetime, seconds) -> Q:
+    """Asked more than `seconds` before `now`."""
+    elapsed = Seconds(Value(now, output_field=DateTimeField()), "requested_at")
+    return Q(GreaterThan(elapsed, seconds))
+
+
+# Each figure of the answer: (its aggregates at `now`, its value from a row of
+# them, `n` reading a count). A caller asking for some figures has the
+# database compute only theirs. A deadline counts in its share once met or,
+# unmet, passed at `now`.
+FIGURES = {
+    "asked": (lambda now: {"asked": Count("pk")}, lambda n, row: n("asked")),
+    "answered": (
+        lambda now: {"answered": Count("accepted_at")},
+        lambda n, row: n("answered"),
+    ),
+    "missed": (lambda now: {"missed": _count(MISSED)}, lambda n, row: n("missed")),
+    "missed_rate": (
+        lambda now: {"chats": _count(CHAT), "missed_chats": _count(CHAT & MISSED)},
+        lambda n, row: _share(n("missed_chats"), n("chats")),
+    ),
+    "tickets": (lambda now: {"tickets": Count("ticket")}, lambda n, row: n("tickets")),
+    "tickets_answered": (
+        lambda now: {"tickets_answered": Count("ticket", filter=TICKET_ANSWERED)},
+        lambda n, row: n("tickets_answered"),
+    ),
+    "wait_seconds": (
+        lambda now: {
+            "wait_count": _count(CHAT & PICKED_UP),
+            "wait_median": Percentile(WAIT, 50),
+            "wait_p90": Percentile(WAIT, 90),
+            "wait_max": Max(WAIT),
+        },
+        lambda n, row: {
+            "count": n("wait_count"),
             "median": _rounded(row.get("wait_median")),
             "p90": _rounded(row.get("wait_p90")),
             "max": _rounded(row.get("wait_max")),
         },
-        "duration_seconds": {
-            "count": count("duration_count"),
+    ),
+    "duration_seconds": (
+        lambda now: {
+            "duration_count": _count(CHAT & PICKED_UP & Q(ended_at__isnull=False)),
+            "duration_median": Percentile(DURATION, 50),
+            "duration_p90": Percentile(DURATION, 90),
+        },
+        lambda n, row: {
+            "count": n("duration_count"),
             "median": _rounded(row.get("duration_median")),
             "p90": _rounded(row.get("duration_p90")),
         },
-        "ticket_first_response_hours": {
-            "count": count("tickets_answered"),
+    ),
+    "ticket_first_response_hours": (
+        lambda now: {
+            "tickets_answered": Count("ticket", filter=TICKET_ANSWERED),
+            "first_response_median": Percentile(FIRST_RESPONSE_HOURS, 50),
+            "first_response_p90": Percentile(FIRST_RESPONSE_HOURS, 90),
+        },
+        lambda n, row: {
+            "count": n("tickets_answered"),
             "median": _rounded(row.get("first_response_median"), 2),
             "p90": _rounded(row.get("first_response_p90"), 2),
         },
-        "ticket_deadline": {
-            "count": count("tickets_decided"),
-            "met": count("tickets_met"),
-            "share": _share(count("tickets_met"), count("tickets_decided")),
+    ),
+    "ticket_deadline": (
+        lambda now: {
+            "tickets_decided": Count(
+                "ticket", filter=TICKET_ANSWERED | Q(ticket__due_at__lt=now)
+            ),
+            "tickets_met": Count("ticket", filter=TICKET_MET),
         },
-        "sms_deadline": {
-            "conversations": count("sms"),
-            "answered": count("sms_answered"),
-            "count": count("sms_decided"),
-            "met": count("sms_met"),
-            "share": _share(count("sms_met"), count("sms_decided")),
+        lambda n, row: {
+            "count": n("tickets_decided"),
+            "met": n("tickets_met"),
+            "share": _share(n("tickets_met"), n("tickets_decided")),
         },
-        # Every choice, zero included, so a chart or a spreadsheet always has
-        # the same columns.
-        **{
-            name: {value: count(f"{name}:{value}") for value in values}
-            for name, _field, values in COUNTED
-            if name != "patron_statuses"
+    ),
+    "sms_deadline": (
+        lambda now: {
+            "sms": _count(SMS),
+            "sms_answered": Count(SMS_ANSWER_SECONDS),
+            "sms_met": _count(SMS & SMS_MET),
+            # The cheap test first: only the last hours' texts read messages.
+            "sms_decided": _count(SMS & (_past(now, SMS_DEADLINE_SECONDS) | SMS_MET)),
         },
-        "read_scale": {
-            **{str(scale): count(f"read_scale:{scale}") for scale in READ_SCALE},
-            NOT_RECORDED: count(f"read_scale:{NOT_RECORDED}"),
+        lambda n, row: {
+            "conversations": n("sms"),
+            "answered": n("sms_answered"),
+            "count": n("sms_decided"),
+            "met": n("sms_met"),
+            "share": _share(n("sms_met"), n("sms_decided")),
         },
-        "patron_statuses": {
+    ),
+    "resolutions": _choices("resolution", Resolution.values),
+    "channels": _choices("channel", Channel.values),
+    "question_types": _choices("question_type", QuestionType.values),
+    "read_scale": _choices(
+        "read_scale", READ_SCALE, not_recorded=Q(read_scale__isnull=True)
+    ),
+    "patron_statuses": _choices(
+        "patron_status",
+        PatronStatus.values,
+        not_recorded=~Q(patron_status__in=PatronStatus.values),
+    ),
+    # Not named after a field: a filter would read the annotation.
+    "residency": (
+        lambda now: {
+            "residency:resident": _count(Q(resident=True)),
+            "residency:non_resident": _count(Q(resident=False)),
+        },
+        lambda n, row: {
+            "resident": n("residency:resident"),
+            "non_resident": n("residency:non_resident"),
+        },
+    ),
+    "ratings": (
+        lambda now: {
+            "ratings": Count("rating"),
+            "rating_mean": Avg("rating__score", output_field=FloatField()),
             **{
-                value: count(f"patron_statuses:{value}")
-                for value in PatronStatus.values
+                f"rating:{score}": _count(Q(rating__score=score))
+                for score in RATING_SCORES
             },
-            NOT_RECORDED: count(f"patron_statuses:{NOT_RECORDED}"),
         },
-        "residency": {
-            "resident": count("residency:resident"),
-            "non_resident": count("residency:non_resident"),
-        },
-        "ratings": {
-            "count": count("ratings"),
+        lambda n, row: {
+            "count": n("ratings"),
             "mean": _rounded(row.get("rating_mean"), 2),
-            "scores": {str(score): count(f"rating:{score}") for score in RATING_SCORES},
+            "scores": {str(score): n(f"rating:{score}") for score in RATING_SCORES},
         },
-    }
+    ),
+}
+FIGURE_NAMES = tuple(FIGURES)
+
+
+def _wanted(figures: Iterable[str] | None) -> tuple[str, ...]:
+    if figures is None:
+        return FIGURE_NAMES
+    figures = tuple(figures)
+    unknown = sorted(set(figures) - set(FIGURES))
+    if unknown or not figures:
+        raise ValueError(f"Unknown figures {unknown!r}; choose from {FIGURE_NAMES}.")
+    return tuple(name for name in FIGURE_NAMES if name in figures)
+
+
+def _aggregates(now: datetime, figures: tuple[str, ...] = FIGURE_NAMES) -> dict:
+    """What `_summary` reads of `figures`, for one group or the totals."""
+    aggregates = {}
+    for name in figures:
+        aggregates.update(FIGURES[name][0](now))
+    return aggregates
+
+
+def _summary(row: dict | None, figures: tuple[str, ...] = FIGURE_NAMES) -> dict:
+    """`figures` as the API answers them (see `FiguresSerializer`) from a
+    row of `_aggregates`; None is a group without conversations."""
+    row = row or {}
+
+    def n(name):
+        return row.get(name) or 0
+
+    return {name: FIGURES[name][1](n, row) for name in figures}
 
 
 # --- Groups ---------------------------------------------------------------------
@@ -443,6 +492,7 @@ def conversation_statistics(
     queue: Queue | None = None,
     channel: str | None = None,
     now: datetime | None = None,
+    figures: Iterable[str] | None = None,
 ) -> dict:
     """Figures of `conversations` (already narrowed to what the user may
     see) requested during `period`, only those first offered on `queue`
@@ -458,7 +508,10 @@ def conversation_statistics(
       is Monday 09:00-10:00), in the period's zone, every one listed.
 
     A deadline (a ticket's, an SMS's) counts in its share once met or,
-    unmet, passed at `now` (by default the present).
+    unmet, passed at `now` (by default the present). `figures` (names of
+    `FIGURE_NAMES`, by default all) picks the figures computed and answered:
+    a heat map of `("asked",)` costs one count per row instead of about 70
+    aggregates (an unknown name is a ValueError).
 
     Counted by the database, whatever the number of rows or groups: the
     groups and the totals (percentiles are of all the period's rows, so they
@@ -470,13 +523,16 @@ def conversation_statistics(
     """
     if by not in BY_CHOICES:
         raise ValueError(f"Unknown grouping {by!r}.")
+    wanted = _wanted(figures)
     rows = narrowed(conversations, period=period, queue=queue, channel=channel)
     grouped, totals = aggregate_groups(
-        rows, _group_columns(by, period.zone), _aggregates(now or timezone.now())
+        rows,
+        _group_columns(by, period.zone),
+        _aggregates(now or timezone.now(), wanted),
     )
-    figures = {_key(by, row): row for row in grouped}
+    found = {_key(by, row): row for row in grouped}
     groups = [
-        {"key": key, "label": label, **_summary(figures.get(internal))}
-        for internal, key, label in _buckets(by, period, figures.keys(), libraries)
+        {"key": key, "label": label, **_summary(found.get(internal), wanted)}
+        for internal, key, label in _buckets(by, period, found.keys(), libraries)
     ]
-    return {"totals": _summary(totals), "groups": groups}
+    return {"totals": _summary(totals, wanted), "groups": groups}

@@ -295,6 +295,21 @@ def test_queue_and_channel_narrow_the_conversations(world):
         figures(channel="fax")
 
 
+def test_only_the_figures_asked_for_are_counted(world):
+    heat = figures("hour_of_week", figures=["asked"])
+    assert set(heat["totals"]) == {"asked"}
+    assert set(heat["groups"][0]) == {"key", "label", "asked"}
+    assert heat["totals"]["asked"] == 13
+    some = figures("library", figures=("ratings", "sms_deadline"))
+    full = figures("library")
+    for name in ("ratings", "sms_deadline"):
+        assert some["totals"][name] == full["totals"][name]
+        assert [g[name] for g in some["groups"]] == [g[name] for g in full["groups"]]
+    assert list(full["totals"]) == list(statistics.FIGURE_NAMES)
+    with pytest.raises(ValueError):
+        figures(figures=["asked", "happiness"])
+
+
 # --- Co-op balance --------------------------------------------------------------------
 
 
