@@ -38,6 +38,7 @@ from chat.models import (
     InboundEmail,
     Message,
     PatronBlock,
+    RetentionRun,
     Ticket,
 )
 from consortium.api.urls import router
@@ -157,6 +158,7 @@ def _rows(w, lib, other, i):
     QueueMonitor.objects.create(staff=librarian, queue=queue)
     QueueMonitor.objects.create(staff=librarian, queue=w.coop)
     BackupCall.objects.create(staff=librarian, message="Help")
+    RetentionRun.objects.create(retention_days=365, cutoff=now, details={"left": n})
 
     # Conversations, their messages, tickets and emails.
     asked = now - timedelta(days=i, minutes=n)
@@ -427,6 +429,9 @@ def test_a_coordinator_reads_every_list_of_their_role(world):
     refused = [path for path, seen in counts(world, "coordinator").items() if not seen]
     # The help desk's own pages; the rest are scoped to library A.
     assert all(
-        re.search(r"authtoken|celery|consortiumsettings|alert|reviewreminder", path)
+        re.search(
+            r"authtoken|celery|consortiumsettings|alert|reviewreminder|retentionrun",
+            path,
+        )
         for path in refused
     ), refused

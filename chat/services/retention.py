@@ -103,8 +103,11 @@ def _due(cutoff: datetime):
     (neither waiting nor active) and without an open ticket. Read from the
     partial index `conversation_unscrubbed`, which holds only the rows not
     scrubbed yet."""
-    open_ticket = Ticket.objects.filter(conversation=OuterRef("pk")).exclude(
-        status=Ticket.Status.CLOSED
+    # The open statuses named, not "not closed": the (status, due_at) index
+    # finds the few open tickets.
+    open_ticket = Ticket.objects.filter(
+        conversation=OuterRef("pk"),
+        status__in=[s for s in Ticket.Status.values if s != Ticket.Status.CLOSED],
     )
     return (
         Conversation.objects.filter(scrubbed_at__isnull=True, requested_at__lt=cutoff)
@@ -134,29 +137,40 @@ def scrub_referrer(url: str, conversation: Conversation) -> str:
         port = parts.port
     except ValueError:  # not a URL at all (a bracket left open, a bad port)
         return REMOVED
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
     if port:
         host = f"{host}:{port}"
     path = redact_text(parts.path, conversation)
     return urlunsplit((parts.scheme, host, path, "", ""))
 
 
+# Rows per UPDATE: at most seven parameters each, well under SQLite's limit
+# of 32,766 in one statement.
+UPDATE_ROWS = 1000
+
+
 def _update(model, changes: dict, **same) -> int:
-    """One UPDATE of the rows `changes` names ({pk: {field: value}}): each
-    field to its row's value (a CASE on the primary key), the fields of
-    `same` to one value for all. Nothing when there is no row."""
-    if not changes:
-        return 0
-    assignments = dict(same)
-    names = {name for values in changes.values() for name in values}
-    for name in sorted(names):
-        model_field = model._meta.get_field(name)
-        cases = [
-            When(pk=pk, then=Value(values[name], output_field=model_field))
-            for pk, values in changes.items()
-            if name in values
-        ]
-        assignments[name] = Case(*cases, default=F(name), output_field=model_field)
-    return model._default_manager.filter(pk__in=list(changes)).update(**assignments)
+    """UPDATE the rows `changes` names ({pk: {field: value}}): each field to
+    its row's value (a CASE on the primary key), the fields of `same` to one
+    value for all. One statement per `UPDATE_ROWS` rows; none without rows."""
+    updated, rows = 0, list(changes.items())
+    for start in range(0, len(rows), UPDATE_ROWS):
+        chunk = dict(rows[start : start + UPDATE_ROWS])
+        assignments = dict(same)
+        names = {name for values in chunk.values() for name in values}
+        for name in sorted(names):
+            model_field = model._meta.get_field(name)
+            cases = [
+                When(pk=pk, then=Value(values[name], output_field=model_field))
+                for pk, values in chunk.items()
+                if name in values
+            ]
+            assignments[name] = Case(*cases, default=F(name), output_field=model_field)
+        updated += model._default_manager.filter(pk__in=list(chunk)).update(
+            **assignments
+        )
+    return updated
 
 
 def _redacted(row, names: tuple[str, ...], conversation) -> dict:
@@ -206,19 +220,21 @@ def _orphan_emails(cutoff: datetime):
 
 
 def _scrub_batch(*, cutoff, now, batch_size, counts: _Counts) -> int:
-    """Scrub up to `batch_size` conversations (by id) and as many orphan
-    inbound emails, in the caller's transaction; returns how many rows it
-    scrubbed. Locks the conversations and their tickets, skipping rows a
-    librarian or intake holds (they wait for a later batch). The same
-    statements whatever the batch holds; a kind of row absent from the batch
-    costs none. Files are deleted from storage after commit."""
+    """Scrub up to `batch_size` conversations (oldest first, in the partial
+    index's order) and as many orphan inbound emails, in the caller's
+    transaction; returns how many rows it scrubbed. Locks the conversations
+    and their tickets, skipping rows a librarian or intake holds (they wait
+    for a later batch). The same statements whatever the batch holds; a kind
+    of row absent from the batch costs none, and a table with more than
+    `UPDATE_ROWS` rows to change one more UPDATE per `UPDATE_ROWS`. Files are
+    deleted from storage after commit."""
     has_ticket = Ticket.objects.filter(conversation=OuterRef("pk"))
     conversations = list(
         _due(cutoff)
         .annotate(has_ticket=Exists(has_ticket))
         .select_for_update(of=("self",), skip_locked=True)
         .only(*READ_FIELDS)
-        .order_by("pk")[:batch_size]
+        .order_by("requested_at", "pk")[:batch_size]
     )
     ids = [c.pk for c in conversations]
     tickets = {
@@ -374,9 +390,10 @@ def retention_scrub(
 ) -> RetentionRun:
     """Remove the personal data of the conversations past retention (see
     the module's docstring for what goes and what stays), `batch_size` at a
-    time, oldest id first, each batch in its own transaction with its rows
-    locked; at most `max_batches` batches, the rest left for the next run.
-    Then patron blocks that ended before the cutoff are deleted.
+    time, oldest first (request time, then id: the partial index's order),
+    each batch in its own transaction with its rows locked; at most
+    `max_batches` batches, the rest left for the next run. Then patron
+    blocks that ended before the cutoff are deleted.
 
     Idempotent: a scrubbed conversation has `scrubbed_at` and is never read
     again; a second run scrubs nothing. Records the run as a `RetentionRun`

@@ -25,6 +25,7 @@ from chat.models import (
     SmsMessage,
     Ticket,
 )
+from chat.services import retention
 from consortium.models import ConsortiumSettings
 from tests.consortium.factories import (
     CoordinatorFactory,
@@ -212,9 +213,16 @@ def test_the_referrer_keeps_its_scheme_host_and_path_only(world):
     odd = conversation(
         world["library"], OLD, librarian=world["rob"], referrer_url="http://[::1"
     )
+    v6 = conversation(
+        world["library"],
+        OLD,
+        librarian=world["rob"],
+        referrer_url="http://[2001:db8::1]:8080/help?card=21234000123456",
+    )
     run()
     assert fresh(chat).referrer_url == "https://alib.example.org:8443/catalog/search"
     assert fresh(odd).referrer_url == "[removed]"
+    assert fresh(v6).referrer_url == "http://[2001:db8::1]:8080/help"
 
 
 def test_emails_and_numbers_in_the_question_and_transfer_note_are_redacted(world):
@@ -516,6 +524,22 @@ def test_batches_of_two_scrub_five_conversations_across_batches_and_runs(world):
     assert second.details["left"] == 0
     assert all(fresh(c).scrubbed_at == NOW for c in chats)
     assert run(batch_size=2).conversations == 0
+
+
+def test_many_changed_rows_are_updated_in_several_statements_all_applied(
+    world, monkeypatch
+):
+    monkeypatch.setattr(retention, "UPDATE_ROWS", 2)
+    chats = [
+        conversation(world["library"], OLD + n * S, librarian=world["rob"])
+        for n in range(3)
+    ]
+    for chat in chats:
+        transcript(chat)
+    assert run().conversations == 3
+    assert not C.objects.exclude(patron_email="").exists()
+    assert not Message.objects.filter(body__contains=EMAIL).exists()
+    assert set(Message.objects.values_list("full_text", flat=True)) == {""}
 
 
 def test_a_batch_takes_the_same_statements_for_two_or_five_conversations(world):
