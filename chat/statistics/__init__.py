@@ -2,7 +2,7 @@
 period, how long patrons waited, how many chats were missed, how tickets and
 texts were answered and within their deadlines, how chats were resolved, who
 the patrons were and how they rated us, by library, channel or time
-(`figures`); and the co-op's give and take per library (`balance`).
+(`figures`, grouped by `groups`); and the co-op's give and take per library (`balance`).
 
 Everything is counted by the database (`GROUP BY`; medians and 90th
 percentiles are `PERCENTILE_CONT` on PostgreSQL, the same interpolation in a
@@ -13,16 +13,14 @@ consortium's time zone (`periods`).
 
 from chat.statistics.balance import BALANCE_FIELDS, coop_balance, coop_scheduled_hours
 from chat.statistics.figures import (
-    BY_CHOICES,
     FIGURE_NAMES,
-    HELPDESK,
     NOT_RECORDED,
     RATING_SCORES,
     READ_SCALE,
-    UNANSWERED,
     conversation_statistics,
     narrowed,
 )
+from chat.statistics.groups import BY_CHOICES, HELPDESK, UNANSWERED
 from chat.statistics.periods import (
     MAX_DAYS,
     PERIOD_CHOICES,

@@ -11,12 +11,8 @@ from django.db.models import Count, DateTimeField, F, QuerySet, Sum, Value
 from django.db.models.functions import Greatest, Least
 
 from chat.models import Conversation
-from chat.statistics.figures import (
-    _HELPDESK_ID,
-    _UNANSWERED_ID,
-    _answering_library,
-    narrowed,
-)
+from chat.statistics.figures import narrowed
+from chat.statistics.groups import _HELPDESK_ID, _UNANSWERED_ID, _answering_library
 from chat.statistics.periods import Period
 from consortium.models import Library, Queue
 from consortium.sql import Seconds
@@ -87,7 +83,7 @@ def coop_balance(
     - `given_per_hour`: `given` / `scheduled_hours` (0.01), None without
       scheduled hours.
 
-    "Answered by" is `figures._answering_library`: the librarian who picked
+    "Answered by" is `groups._answering_library`: the librarian who picked
     up, or for a ticket nobody picked up live, whoever replied first. Three
     queries whatever the number of rows: the database counts conversations
     per (asking library, answering library) pair, at most L × (L + 2) rows
