@@ -462,7 +462,7 @@ def _conversations(cursor) -> int:
         )
         INSERT INTO chat_conversation (
             channel, status, patron_token, question, patron_name, patron_email,
-            patron_status, resident, referrer_url, user_agent, requested_at,
+            patron_phone, patron_status, resident, referrer_url, user_agent, requested_at,
             coop_at, accepted_at, ended_at, last_seq, librarian_id, library_id,
             queue_id, accepted_seq, bad_patron, bad_patron_reason, lang,
             last_librarian_at, last_patron_at, patron_ip, patron_ip_hash,
@@ -477,6 +477,8 @@ def _conversations(cursor) -> int:
             CASE WHEN channel = 'email' OR r_seq < 0.6
                  THEN lower(first_name || '.' || last_name) || (i %% 997)
                       || '@example.org'
+                 ELSE '' END,
+            CASE WHEN channel = 'sms' THEN '+1555' || lpad((i %% 10000000)::text, 7, '0')
                  ELSE '' END,
             ({_sql_array([v for v, _ in Conversation.PatronStatus.choices])})[
                 1 + floor(r_ps * {len(Conversation.PatronStatus.choices)})::int],
@@ -644,11 +646,11 @@ def _tickets(cursor) -> int:
         """
         INSERT INTO chat_inboundemail (
             via, raw, size, message_id, from_email, subject, received_at, status,
-            reason, processed_at, ticket_id
+            reason, processed_at, ticket_id, attempts
         )
         SELECT 'webhook', convert_to('Subject: ' || t.subject, 'UTF8'),
                length(t.subject) + 9, '<' || t.id || '.bench@example.org>',
-               t.email, t.subject, t.created_at, 'created', '', t.created_at, t.id
+               t.email, t.subject, t.created_at, 'created', '', t.created_at, t.id, 1
         FROM chat_ticket t
         WHERE t.source = 'email'
           AND NOT EXISTS (SELECT 1 FROM chat_inboundemail e WHERE e.ticket_id = t.id)

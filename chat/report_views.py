@@ -44,6 +44,8 @@ PRESETS = (
     ("last-30-days", "Last 30 days"),
 )
 RECORDS = "records"
+# Row headers of the heat map: hour-of-week key `<d>-<hh>` has d = 0 on Monday.
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Cells a spreadsheet would read as a formula (OWASP's CSV injection list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -177,7 +179,7 @@ def _hour_of_week(figures: dict) -> Table:
         ["Day", *[f"{hour:02d}:00" for hour in range(24)]],
         [
             [day, *[asked[f"{d}-{hour:02d}"] for hour in range(24)]]
-            for d, day in enumerate(sql_figures.WEEKDAYS)
+            for d, day in enumerate(WEEKDAYS)
         ],
         chart="heat",
         series=[],
