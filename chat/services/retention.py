@@ -15,9 +15,13 @@ waiting or active, and without a ticket still open):
   replaced as `chat.privacy.redact_text` does for readers not entitled to
   them (`[email]`, `[phone]`, `[number]`, `[patron]`);
 - the whole text of inbound emails (`Message.full_text`, with its quoted
-  history and signatures), the patron's Message-IDs (they name their mail
-  host), the ticket's reply address, and the stored inbound emails as they
-  arrived (raw message, headers, sender address, Message-ID);
+  history and signatures), the ticket's email address, and the stored
+  inbound emails as they arrived (raw message, headers, sender address,
+  Message-ID);
+- the ways back in: the messages' Message-IDs (the patron's name their mail
+  host) and the ticket's reply token are replaced, so a reply to a year-old
+  email threads to no scrubbed ticket: intake quarantines it as sent to a
+  reply address of no ticket, and the help desk can add it as a new one;
 - attachments: their rows (the file's name in the message saying it was
   shared becomes `[removed]`), and their files from storage after commit.
 
@@ -59,6 +63,7 @@ from chat.models import (
     RetentionRun,
     SmsMessage,
     Ticket,
+    new_reply_token,
 )
 from chat.privacy import redact_text
 from consortium.models import ConsortiumSettings
@@ -305,7 +310,7 @@ def _scrub_batch(*, cutoff, now, batch_size, counts: _Counts) -> int:
             changed["body"] = body
         if message.full_text:
             changed["full_text"] = ""
-        if message.email_message_id and message.sender == Message.Sender.PATRON:
+        if message.email_message_id:
             changed["email_message_id"] = ""
         if changed:
             message_changes[message.pk] = changed
@@ -323,7 +328,10 @@ def _scrub_batch(*, cutoff, now, batch_size, counts: _Counts) -> int:
         conversation_changes[conversation.pk] = changed
 
     ticket_changes = {
-        t.pk: _redacted(t, ("subject",), by_id[t.conversation_id])
+        t.pk: {
+            **_redacted(t, ("subject",), by_id[t.conversation_id]),
+            "reply_token": new_reply_token(),
+        }
         for t in tickets.values()
     }
     sms_changes = {

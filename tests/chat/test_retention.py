@@ -2,13 +2,14 @@
 than `retention_days` ago that are over lose the patron's personal data, in
 bounded batches, once; every statistic stays the same."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from auditlog.models import LogEntry
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import ModelEntry
@@ -26,6 +27,7 @@ from chat.models import (
     Ticket,
 )
 from chat.services import retention
+from chat.services.tickets import reply_address
 from consortium.models import ConsortiumSettings
 from tests.consortium.factories import (
     CoordinatorFactory,
@@ -250,7 +252,7 @@ def test_emails_and_numbers_in_messages_and_internal_notes_are_redacted(world):
     ]
 
 
-def test_the_whole_text_of_emails_and_the_patron_s_message_ids_are_removed(world):
+def test_the_whole_text_of_emails_and_the_message_ids_are_removed(world):
     chat = conversation(world["library"], OLD, librarian=world["rob"])
     patron = transcript(chat)
     ours = say(
@@ -259,8 +261,28 @@ def test_the_whole_text_of_emails_and_the_patron_s_message_ids_are_removed(world
     run()
     patron = fresh(patron)
     assert (patron.full_text, patron.email_message_id) == ("", "")
-    # Our own reply's id names no patron: replies still thread to it.
-    assert fresh(ours).email_message_id == "<t1@ask.local>"
+    assert fresh(ours).email_message_id == ""
+
+
+def test_a_reply_to_a_scrubbed_ticket_s_email_does_not_reopen_it(world):
+    chat = conversation(
+        world["library"], OLD, channel=C.Channel.EMAIL, status=C.Status.TICKET
+    )
+    ticket = closed_ticket(chat, world["rob"])
+    say(chat, 1, Message.Sender.LIBRARIAN, "Answer", email_message_id="<t1@ask.local>")
+    address = reply_address(ticket)
+    run()
+    raw = (
+        f"From: {NAME} <{EMAIL}>\r\nTo: {address}\r\nSubject: Re: Census\r\n"
+        "Message-ID: <late@mail.example.org>\r\nIn-Reply-To: <t1@ask.local>\r\n"
+        "\r\nOne more question, a year later."
+    ).encode()
+    email = services.inbound_email_receive(raw=raw, via="webhook")
+    assert email.status == InboundEmail.Status.QUARANTINED
+    assert email.ticket is None
+    assert "reply address of a ticket that does not exist" in email.reason
+    assert fresh(ticket).status == Ticket.Status.CLOSED
+    assert chat.messages.count() == 1
 
 
 def test_attachment_rows_go_and_their_files_are_deleted_after_commit(
@@ -540,6 +562,40 @@ def test_many_changed_rows_are_updated_in_several_statements_all_applied(
     assert not C.objects.exclude(patron_email="").exists()
     assert not Message.objects.filter(body__contains=EMAIL).exists()
     assert set(Message.objects.values_list("full_text", flat=True)) == {""}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite locks the whole database"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_conversation_a_librarian_holds_locked_waits_for_the_next_run(world):
+    chats = [
+        conversation(world["library"], OLD + n * S, librarian=world["rob"])
+        for n in range(3)
+    ]
+    held, locked, release = chats[1], threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                C.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        first = run()
+    finally:
+        release.set()
+        holder.join(10)
+    assert (first.conversations, first.details["left"]) == (2, 1)
+    assert fresh(held).scrubbed_at is None
+    assert run().conversations == 1
+    assert fresh(held).patron_email == ""
 
 
 def test_a_batch_takes_the_same_statements_for_two_or_five_conversations(world):
