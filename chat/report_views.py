@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -439,10 +441,55 @@ def _answered_by_table(library: Library, answered_by: dict) -> Table:
 # --- The page -----------------------------------------------------------------------
 
 
+# Which statistics each table is read from, so that a table's CSV counts
+# only what it shows.
+SOURCES = {
+    "hour_of_week": "hour_of_week",
+    "channels": "channel",
+    "coop_balance": "balance",
+    "answered_by": "answering_library",
+    **{
+        name: "trend"
+        for name in (
+            "trend",
+            "waits",
+            "missed",
+            "durations",
+            "email_first_response",
+            "email_deadline",
+            "sms_deadline",
+            "resolutions",
+            "question_types",
+            "read_scale",
+            "patron_statuses",
+            "residency",
+            "ratings",
+        )
+    },
+}
+
+
+@contextmanager
+def _analytic_queries():
+    """PostgreSQL without JIT compilation for the report's aggregates: their
+    estimated cost (dozens of filtered counts, percentiles, the SMS answer
+    subquery) passes `jit_above_cost`, and compiling them took over a second
+    per query at 100,000 conversations, ten times the query itself
+    (bench/reports.py). `SET LOCAL` lasts until the transaction ends."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def _tables(
-    base, *, period, trend, library, queue, channel, user
+    base, *, period, trend, library, queue, channel, user, only=None
 ) -> list[tuple[str, list[Table]]]:
-    """The page's sections, each a heading and its tables."""
+    """The page's sections, each a heading and its tables; with `only` (a
+    source of `SOURCES`), only the tables read from it."""
     asked = base if library is None else base.filter(library=library)
     listed = (
         Library.objects.filter(pk=library.pk)
@@ -451,25 +498,47 @@ def _tables(
     )
     narrow = {"period": period, "queue": queue, "channel": channel}
 
+    def wanted(source):
+        return only is None or only == source
+
     def count(conversations, by):
         return statistics.conversation_statistics(
             conversations, by=by, libraries=listed, **narrow
         )
 
-    over_time = count(asked, trend)
-    by_time = _trend_tables(over_time, trend)
-    coop = [_balance_table(statistics.coop_balance(base, libraries=listed, **narrow))]
-    if library is not None:
-        coop.append(_answered_by_table(library, count(asked, "answering_library")))
-    return [
-        ("Volume", [_hour_of_week(count(asked, "hour_of_week")), by_time[0]]),
-        ("Channels", [_channel_table(count(asked, "channel"))]),
+    with _analytic_queries():
+        over_time = count(asked, trend) if wanted("trend") else None
+        heat = count(asked, "hour_of_week") if wanted("hour_of_week") else None
+        channels = count(asked, "channel") if wanted("channel") else None
+        balance = (
+            statistics.coop_balance(base, libraries=listed, **narrow)
+            if wanted("balance")
+            else None
+        )
+        answered_by = (
+            count(asked, "answering_library")
+            if library is not None and wanted("answering_library")
+            else None
+        )
+    by_time = _trend_tables(over_time, trend) if over_time else [None] * 7
+    coop = [
+        _balance_table(balance) if balance is not None else None,
+        _answered_by_table(library, answered_by) if answered_by else None,
+    ]
+    sections = [
+        ("Volume", [_hour_of_week(heat) if heat else None, by_time[0]]),
+        ("Channels", [_channel_table(channels) if channels else None]),
         ("Co-op give and take", coop),
         ("Waits and missed chats", by_time[1:3]),
         ("Durations", [by_time[3]]),
-        *_count_tables(over_time["totals"]),
+        *(_count_tables(over_time["totals"]) if over_time else []),
         ("Email tickets", by_time[4:6]),
         ("Text messages (SMS)", by_time[6:]),
+    ]
+    return [
+        (heading, [t for t in tables if t is not None])
+        for heading, tables in sections
+        if any(t is not None for t in tables)
     ]
 
 
@@ -516,6 +585,9 @@ def reports(request):
             period=period,
             library=named,
         )
+    if wanted and wanted not in SOURCES:
+        context["errors"] = [f"Download: there is no table named “{wanted}”."]
+        return render(request, "chat/reports/index.html", context, status=400)
     sections = _tables(
         base,
         period=period,
@@ -524,11 +596,14 @@ def reports(request):
         queue=queue,
         channel=channel,
         user=user,
+        only=SOURCES[wanted] if wanted else None,
     )
     tables = {table.name: table for _, ts in sections for table in ts}
     if wanted:
-        if wanted not in tables:
-            context["errors"] = [f"Download: there is no table named “{wanted}”."]
+        if wanted not in tables:  # who answered: of one library's patrons only
+            context["errors"] = [
+                f"Download: the table “{wanted}” is of one library: choose it."
+            ]
             return render(request, "chat/reports/index.html", context, status=400)
         return _table_csv(tables[wanted], period)
 

@@ -300,6 +300,31 @@ def test_every_table_downloads_as_the_csv_of_its_figures(coop, name):
     assert body == [["" if c is None else str(c) for c in row] for row in table.rows]
 
 
+def test_every_table_of_the_page_is_downloadable_by_its_name(coop):
+    assert set(tables(page(coop.coord_a))) == set(report_views.SOURCES)
+    assert set(tables(page(coop.helpdesk))) == set(report_views.SOURCES) - {
+        "answered_by"  # of one library's patrons
+    }
+    response = get(coop.helpdesk, OCTOBER + "&csv=answered_by")
+    assert response.status_code == 400
+    assert "is of one library: choose it." in response.text
+    response = get(coop.helpdesk, OCTOBER + "&library=alib&csv=answered_by")
+    assert response.status_code == 200
+
+
+def test_a_tables_csv_counts_only_that_table(coop):
+    client = Client()
+    client.force_login(coop.helpdesk)
+    client.get(URL + "?" + OCTOBER)
+    with CaptureQueriesContext(connection) as whole:
+        client.get(URL + "?" + OCTOBER)
+    with CaptureQueriesContext(connection) as one:
+        client.get(URL + "?" + OCTOBER + "&csv=hour_of_week")
+    statistics_queries = [q for q in one if "GROUP BY" in q["sql"]]
+    assert len(statistics_queries) == 1  # its own grouping, not the page's
+    assert len(one) < len(whole)
+
+
 def test_cells_that_would_start_a_formula_are_neutralised():
     assert report_views.excel_safe("=SUM(A1)") == "'=SUM(A1)"
     assert report_views.excel_safe("+1") == "'+1"
