@@ -28,7 +28,7 @@ from chat.models import (
 )
 from chat.services import retention
 from chat.services.tickets import reply_address
-from consortium.models import ConsortiumSettings
+from consortium.models import ConsortiumSettings, Library
 from tests.consortium.factories import (
     CoordinatorFactory,
     HelpdeskFactory,
@@ -449,12 +449,16 @@ def all_statistics():
     period = statistics.Period(
         (OLD - timedelta(days=1)).date(), date(2026, 3, 2), statistics.consortium_zone()
     )
-    return {
+    figures = {
         by: statistics.conversation_statistics(
             C.objects.all(), period=period, by=by, libraries=None
         )
         for by in statistics.BY_CHOICES
     }
+    figures["balance"] = statistics.coop_balance(
+        C.objects.all(), period=period, libraries=Library.objects.all()
+    )
+    return figures
 
 
 def test_the_statistics_of_a_period_are_identical_before_and_after(history):
@@ -668,6 +672,21 @@ def test_the_help_desk_sees_in_the_admin_how_many_the_next_run_will_scrub(
     ) in text
     client.force_login(CoordinatorFactory(library=world["library"]))
     assert client.get("/admin/chat/retentionrun/").status_code == 403
+
+
+def test_the_help_desk_can_start_the_job_at_once_from_the_admin(
+    world, client, monkeypatch
+):
+    started = []
+    monkeypatch.setattr(tasks.retention_scrub, "delay", lambda: started.append(1))
+    client.force_login(CoordinatorFactory(library=world["library"]))
+    assert client.post("/admin/chat/retentionrun/run/").status_code == 403
+    client.force_login(HelpdeskFactory(username="desk"))
+    assert client.get("/admin/chat/retentionrun/run/").status_code == 405
+    assert started == []
+    page = client.post("/admin/chat/retentionrun/run/", follow=True)
+    assert started == [1]
+    assert "The retention job has started" in page.content.decode()
 
 
 def test_the_beat_task_runs_the_service_and_is_safe_to_run_twice(world):
