@@ -1,12 +1,14 @@
 """SQL the ORM does not spell the same on PostgreSQL and SQLite, and the
 shapes of query long lists need.
 
-- `Percentile` and `Seconds`: PostgreSQL has `PERCENTILE_CONT(p) WITHIN GROUP
-  (ORDER BY x)` and `date_part('epoch', interval)`; SQLite has neither. Its
-  percentile is a Python aggregate registered on each new connection
-  (`register_sqlite_functions`, connected in `ConsortiumConfig.ready`) that
-  interpolates as PostgreSQL does (`percentile`); its seconds are Django's
-  own timestamp difference in microseconds, divided.
+- `Percentile`, `Percentiles` (several of one expression, in one sort) and
+  `Seconds`: PostgreSQL has `PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x)`
+  (`p` a fraction or an array of them) and `date_part('epoch', interval)`;
+  SQLite has neither. Its percentiles are Python aggregates registered on
+  each new connection (`register_sqlite_functions`, connected in
+  `ConsortiumConfig.ready`) that interpolate as PostgreSQL does
+  (`percentile`); its seconds are Django's own timestamp difference in
+  microseconds, divided.
 - `aggregate_groups`: groups and their total in one statement on PostgreSQL.
 - `search_by_table` and `sorted_after_filtering`: searches that each table's
   indexes answer, sorted once found.
@@ -14,6 +16,7 @@ shapes of query long lists need.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -23,6 +26,7 @@ from django.db.models import Aggregate, F, FloatField, Func, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 SQLITE_PERCENTILE = "asktogether_percentile"
+SQLITE_PERCENTILES = "asktogether_percentiles"
 _POSITIONS = re.compile(r"\d+(, \d+)*")
 
 
@@ -67,6 +71,45 @@ class Percentile(Aggregate):
             template="%(function)s(%(expressions)s, %(fraction)s)",
             **extra_context,
         )
+
+
+class Percentiles(Aggregate):
+    """Several percentiles (0-100) of an expression over the group in one
+    sort, as a list in the order of `ps` (each interpolated as `Percentile`,
+    NULLs left out); None without rows. PostgreSQL's `PERCENTILE_CONT` of an
+    array of fractions; on SQLite a registered aggregate answering JSON."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fractions)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, ps: tuple[float, ...], **extra):
+        if not ps or not all(0 <= p <= 100 for p in ps):
+            raise ValueError(f"Percentiles are between 0 and 100, not {ps!r}.")
+        self.fractions = [float(p) / 100 for p in ps]
+        # Float literals in the SQL: PostgreSQL wants constant fractions.
+        array = "ARRAY[" + ", ".join(repr(f) for f in self.fractions) + "]"
+        super().__init__(
+            expression, fractions=array, output_field=FloatField(), **extra
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        listed = "'" + json.dumps(self.fractions) + "'"
+        return self.as_sql(
+            compiler,
+            connection,
+            function=SQLITE_PERCENTILES,
+            template="%(function)s(%(expressions)s, " + listed + ")",
+            **extra_context,
+        )
+
+    def get_db_converters(self, connection):
+        return [self._as_list]
+
+    @staticmethod
+    def _as_list(value, expression, connection):
+        if isinstance(value, str):  # SQLite's JSON
+            value = json.loads(value)
+        return None if value is None else [float(v) for v in value]
 
 
 class Seconds(Func):
@@ -115,10 +158,30 @@ class _SqlitePercentile:
         return _interpolate(self.values, self.fraction)
 
 
+class _SqlitePercentiles(_SqlitePercentile):
+    """SQLite's side of `Percentiles`: the fractions come as JSON and so do
+    the answers (NULL without values, as PostgreSQL's)."""
+
+    def step(self, value, fractions):
+        self.fraction = fractions
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        if not self.values:
+            return None
+        self.values.sort()
+        fractions = json.loads(self.fraction)
+        return json.dumps([_interpolate(self.values, f) for f in fractions])
+
+
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
     """`connection_created` receiver: the aggregates SQLite lacks."""
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate(SQLITE_PERCENTILE, 2, _SqlitePercentile)
+        connection.connection.create_aggregate(
+            SQLITE_PERCENTILES, 2, _SqlitePercentiles
+        )
 
 
 def aggregate_groups(

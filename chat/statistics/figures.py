@@ -51,7 +51,7 @@ from chat.statistics.groups import (
 )
 from chat.statistics.periods import Period
 from consortium.models import ConsortiumSettings, Library, Queue
-from consortium.sql import Percentile, Seconds, aggregate_groups
+from consortium.sql import Percentiles, Seconds, aggregate_groups
 
 NOT_RECORDED = "not_recorded"
 READ_SCALE = (1, 2, 3, 4, 5, 6)
@@ -129,6 +129,12 @@ def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _percentile(row: dict, name: str, index: int, digits: int = 1) -> float | None:
+    """One of the `Percentiles` (a median and a 90th, one sort) of `row`."""
+    values = row.get(name)
+    return None if values is None else _rounded(values[index], digits)
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -179,39 +185,36 @@ FIGURES = {
     "wait_seconds": (
         lambda now: {
             "wait_count": _count(CHAT & PICKED_UP),
-            "wait_median": Percentile(WAIT, 50),
-            "wait_p90": Percentile(WAIT, 90),
+            "wait_percentiles": Percentiles(WAIT, (50, 90)),
             "wait_max": Max(WAIT),
         },
         lambda n, row: {
             "count": n("wait_count"),
-            "median": _rounded(row.get("wait_median")),
-            "p90": _rounded(row.get("wait_p90")),
+            "median": _percentile(row, "wait_percentiles", 0),
+            "p90": _percentile(row, "wait_percentiles", 1),
             "max": _rounded(row.get("wait_max")),
         },
     ),
     "duration_seconds": (
         lambda now: {
             "duration_count": _count(CHAT & PICKED_UP & Q(ended_at__isnull=False)),
-            "duration_median": Percentile(DURATION, 50),
-            "duration_p90": Percentile(DURATION, 90),
+            "duration_percentiles": Percentiles(DURATION, (50, 90)),
         },
         lambda n, row: {
             "count": n("duration_count"),
-            "median": _rounded(row.get("duration_median")),
-            "p90": _rounded(row.get("duration_p90")),
+            "median": _percentile(row, "duration_percentiles", 0),
+            "p90": _percentile(row, "duration_percentiles", 1),
         },
     ),
     "ticket_first_response_hours": (
         lambda now: {
             "tickets_answered": Count("ticket", filter=TICKET_ANSWERED),
-            "first_response_median": Percentile(FIRST_RESPONSE_HOURS, 50),
-            "first_response_p90": Percentile(FIRST_RESPONSE_HOURS, 90),
+            "first_response_percentiles": Percentiles(FIRST_RESPONSE_HOURS, (50, 90)),
         },
         lambda n, row: {
             "count": n("tickets_answered"),
-            "median": _rounded(row.get("first_response_median"), 2),
-            "p90": _rounded(row.get("first_response_p90"), 2),
+            "median": _percentile(row, "first_response_percentiles", 0, 2),
+            "p90": _percentile(row, "first_response_percentiles", 1, 2),
         },
     ),
     "ticket_deadline": (
