@@ -16,14 +16,17 @@ conversation-level records (`?…&csv=records`) are streamed row by row.
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -584,6 +587,7 @@ def reports(request):
             statistics.narrowed(base, period=period, queue=queue, channel=channel),
             period=period,
             library=named,
+            asynchronous=isinstance(request, ASGIRequest),
         )
     if wanted and wanted not in SOURCES:
         context["errors"] = [f"Download: there is no table named “{wanted}”."]
@@ -703,11 +707,28 @@ def _record_rows(conversations, zone) -> Iterator[list]:
         yield cells
 
 
-def _records_csv(conversations, *, period, library) -> StreamingHttpResponse:
+def _batch(lines: Iterator[str], size: int = 500) -> str:
+    return "".join(itertools.islice(lines, size))
+
+
+async def _async_batches(lines: Iterator[str]):
+    """`lines` for an ASGI server, 500 at a time: Django's ASGI handler reads a
+    synchronous iterator into a list before sending any of it, which would
+    hold the whole table. Each batch is read in the request's thread (the
+    database cursor's)."""
+    next_batch = sync_to_async(_batch, thread_sensitive=True)
+    while chunk := await next_batch(lines):
+        yield chunk
+
+
+def _records_csv(
+    conversations, *, period, library, asynchronous: bool
+) -> StreamingHttpResponse:
     """Every conversation of the period the user may read (of `library` if
     the filters name one; else, for a coordinator, their library's and those
     their librarians answered for others, without those patrons' personal
-    data), one row each, streamed: never the whole table in memory."""
+    data), one row each, streamed: never the whole table in memory, under
+    WSGI or ASGI (`asynchronous`)."""
     conversations = conversations.order_by("requested_at", "pk")
     if library is not None:
         conversations = conversations.filter(library=library)
@@ -719,7 +740,8 @@ def _records_csv(conversations, *, period, library) -> StreamingHttpResponse:
         for cells in _record_rows(conversations, period.zone):
             yield writer.writerow([excel_safe(c) for c in cells])
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    content = _async_batches(lines()) if asynchronous else lines()
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{_filename(RECORDS, period)}"'
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
 
 from chat import report_views
@@ -373,6 +373,26 @@ def test_records_withhold_other_libraries_patrons_from_a_coordinator(coop):
     # Naming their own library: only its patrons.
     header, *body = parsed(get(coop.coord_a, OCTOBER + "&library=alib&csv=records"))
     assert coop.rob_for_b.pk not in {int(row[0]) for row in body}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_records_stream_in_batches_under_asgi(coop):
+    """Under ASGI (daphne in production) the records come as an asynchronous
+    stream: Django would read a synchronous one whole before sending it."""
+    client = AsyncClient()
+    await client.aforce_login(coop.helpdesk)
+    response = await client.get(URL + "?" + OCTOBER + "&csv=records")
+    assert response.status_code == 200
+    assert response.streaming and response.is_async
+    body = b"".join([chunk async for chunk in response.streaming_content])
+    header, *rows = list(csv.reader(io.StringIO(body.decode())))
+    assert header[0] == "Conversation" and len(rows) == 6
+
+
+async def test_async_batches_hold_500_lines_each():
+    lines = (f"{n}\n" for n in range(1200))
+    chunks = [chunk async for chunk in report_views._async_batches(lines)]
+    assert [chunk.count("\n") for chunk in chunks] == [500, 500, 200]
 
 
 # --- Speed ----------------------------------------------------------------------------
