@@ -28,6 +28,7 @@ from chat.models import (
 )
 from chat.services import retention
 from chat.services.tickets import reply_address
+from consortium.celery import app as celery_app
 from consortium.models import ConsortiumSettings, Library
 from tests.consortium.factories import (
     CoordinatorFactory,
@@ -706,7 +707,10 @@ def test_beat_s_database_scheduler_stores_a_daily_run_in_the_consortium_s_zone(
     settings,
 ):
     entry = settings.CELERY_BEAT_SCHEDULE["retention-scrub"]
-    ModelEntry.from_entry("retention-scrub", **entry)
+    stored = ModelEntry.from_entry("retention-scrub", app=celery_app, **entry)
+    # Beat asks the stored entry when it is due: within the next day.
+    due, next_check = stored.is_due()
+    assert not due and 0 < next_check <= 24 * 3600
     task = PeriodicTask.objects.get(name="retention-scrub")
     assert task.task == "chat.tasks.retention_scrub"
     crontab = task.crontab
