@@ -31,6 +31,8 @@ from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from chat import privacy, statistics
@@ -153,15 +155,38 @@ class Table:
             ],
         }
 
-    def heat_rows(self) -> list[list[tuple[object, int]]]:
-        """The cells with an intensity 0-5 (a CSS class) of their value."""
-        values = [v for row in self.rows for v in row[1:] if isinstance(v, int)]
-        top = max(values, default=0)
-        return [
-            [(row[0], -1)]
-            + [(v, 0 if not top or not v else 1 + (4 * v) // top) for v in row[1:]]
-            for row in self.rows
-        ]
+    def heat_level(self, value, top: int) -> int:
+        """A heat map cell's intensity 0-5 (its CSS class): 0 for none, 5
+        for the busiest."""
+        return 0 if not top or not value else 1 + (4 * value) // top
+
+    def body_html(self) -> SafeString:
+        """The rows of the table's body, every cell escaped. Built here and
+        not with template tags: a year by day is thousands of cells."""
+        if not self.rows:
+            return format_html(
+                '<tr><td colspan="{}">Nothing in this period.</td></tr>',
+                len(self.columns),
+            )
+        heat = self.chart == "heat"
+        top = max(
+            (v for row in self.rows for v in row[1:] if isinstance(v, int)),
+            default=0,
+        )
+        lines = []
+        for row in self.rows:
+            cells = [format_html('<th scope="row">{}</th>', row[0])]
+            for value in row[1:]:
+                shown = "—" if value is None else value
+                if heat:
+                    level = self.heat_level(value, top)
+                    cells.append(
+                        format_html('<td class="heat-{}">{}</td>', level, shown)
+                    )
+                else:
+                    cells.append(format_html("<td>{}</td>", shown))
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        return mark_safe("\n".join(lines))  # noqa: S308 (each cell escaped above)
 
 
 def _percent(rate: float | None) -> float | None:

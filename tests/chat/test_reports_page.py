@@ -9,7 +9,8 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
 from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
 
@@ -325,6 +326,19 @@ def test_a_tables_csv_counts_only_that_table(coop):
     assert len(one) < len(whole)
 
 
+def test_table_cells_are_escaped_and_heat_cells_coloured_by_share_of_the_top():
+    table = report_views.Table("x", "X", ["Library", "Asked"], [["<b>L</b>", None]])
+    assert table.body_html() == (
+        '<tr><th scope="row">&lt;b&gt;L&lt;/b&gt;</th><td>—</td></tr>'
+    )
+    heat = report_views.Table("h", "H", ["Day", "0", "1", "2"], [["Mon", 0, 1, 4]])
+    heat.chart = "heat"
+    assert heat.body_html() == (
+        '<tr><th scope="row">Mon</th><td class="heat-0">0</td>'
+        '<td class="heat-2">1</td><td class="heat-5">4</td></tr>'
+    )
+
+
 def test_cells_that_would_start_a_formula_are_neutralised():
     assert report_views.excel_safe("=SUM(A1)") == "'=SUM(A1)"
     assert report_views.excel_safe("+1") == "'+1"
@@ -387,6 +401,8 @@ async def test_records_stream_in_batches_under_asgi(coop):
     body = b"".join([chunk async for chunk in response.streaming_content])
     header, *rows = list(csv.reader(io.StringIO(body.decode())))
     assert header[0] == "Conversation" and len(rows) == 6
+    # The view's connection lives in the request's thread: closed there.
+    await sync_to_async(connections.close_all)()
 
 
 async def test_async_batches_hold_500_lines_each():
