@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 
 C = Conversation
 H = timedelta(hours=1)
+S = timedelta(seconds=1)
 OCTOBER = "from=2026-10-01&to=2026-10-31"
 # What the selectors take for "now" in the hand counts: noon UTC on 31 October.
 NOW = utc(2026, 10, 31, 12)
@@ -83,8 +84,9 @@ def rate(chat, score):
 def world(db):
     """Libraries A and B, a co-op queue, and October 2026 (New York):
 
-    A1 chat answered by Rob (A): READ 2, undergraduate, rated 5.
-    A2 chat answered by Cal (B): READ 2, graduate, non-resident, rated 3.
+    A1 chat answered by Rob (A) after 10 s: READ 2, undergraduate, rated 5.
+    A2 chat answered by Cal (B) after 40 s: READ 2, graduate, non-resident,
+       rated 3.
     A3 missed chat.
     A4 email answered by Nan (A) after 50 h: past its 48 h deadline.
     A5 email answered by Nan after 3 h: on time.
@@ -96,6 +98,9 @@ def world(db):
     A11 SMS nobody texted back yet, asked 6 h before NOW: not due yet.
     B1 chat answered by Rob (A, co-op give): READ 6, rated 4.
     B2 chat answered by the help desk, no patron status recorded.
+
+    A is a member of the co-op queue; A1, A2, A3 and B1 are passed to the
+    co-op 15 s after they were asked.
 
     Co-op shifts in October: Rob 2 h on 5 October and 2 h of a shift
     straddling the period's start (22:00-02:00 New York, 30 September);
@@ -117,7 +122,7 @@ def world(db):
 
     day = lambda d, h=15: utc(2026, 10, d, h)  # noqa: E731
     w.a1 = conversation(
-        w.a, day(5), librarian=w.rob, wait=20, duration=300, read_scale=2,
+        w.a, day(5), librarian=w.rob, wait=10, duration=300, read_scale=2,
         patron_status=PS.UNDERGRADUATE,
     )  # fmt: skip
     w.a2 = conversation(
@@ -148,6 +153,12 @@ def world(db):
     rate(w.a1, 5)
     rate(w.a2, 3)
     rate(w.b1, 4)
+    # Offered on the co-op after 15 s: A2 (picked up at 40 s) and the missed
+    # A3; not A1, picked up at 20 s, nor B1 (B is no member of the co-op).
+    w.a.coops.add(w.coop)
+    for chat in (w.a1, w.a2, w.b1):
+        C.objects.filter(pk=chat.pk).update(coop_at=chat.requested_at + 15 * S)
+    C.objects.filter(requested_at=day(7)).update(coop_at=day(7) + 15 * S)
 
     def shift(queue, assignee, start, hours, **kw):
         Shift.objects.create(
@@ -290,7 +301,8 @@ def test_queue_and_channel_narrow_the_conversations(world):
     assert figures(queue=world.queue_b)["totals"]["asked"] == 2
     both = figures(queue=world.queue_a, channel=C.Channel.CHAT)["totals"]
     assert (both["asked"], both["missed"]) == (3, 1)
-    assert figures(queue=world.coop)["totals"]["asked"] == 0
+    on_coop = figures(queue=world.coop)["totals"]
+    assert (on_coop["asked"], on_coop["missed"]) == (2, 1)  # A2 and A3
     with pytest.raises(ValueError):
         figures(channel="fax")
 
@@ -358,7 +370,9 @@ def test_coop_balance_narrowed_to_a_channel_and_a_co_op_queue(world):
     on_coop = statistics.coop_balance(
         C.objects.all(), period=period(), libraries=libraries, queue=world.coop
     )
-    assert [line["asked"] for line in on_coop] == [0, 0]
+    a, b = on_coop
+    assert (a["asked"], a["taken"], a["unanswered"], a["given"]) == (2, 1, 1, 0)
+    assert b["asked"] == 0
     assert [line["scheduled_hours"] for line in on_coop] == [4.0, 3.0]
 
 
@@ -400,7 +414,7 @@ def test_api_narrows_by_queue_code_and_channel(world):
     assert data["totals"]["asked"] == 2
     assert StatisticsSerializer(data).data == data
     coordinator = ok(world.coord_a, f"{OCTOBER}&queue=coop-statewide")
-    assert coordinator["totals"]["asked"] == 0
+    assert coordinator["totals"]["asked"] == 2
 
 
 @pytest.mark.parametrize("balance", [False, True])
@@ -474,6 +488,7 @@ def more_of_everything(n):
         f"{OCTOBER}&by=library",
         f"{OCTOBER}&by=hour_of_week&channel=sms",
         f"{OCTOBER}&by=day&queue=alib",
+        f"{OCTOBER}&by=answering_library&queue=coop-statewide",
         f"{OCTOBER}&library=alib",
     ],
 )

@@ -56,8 +56,9 @@ class PeriodQuerySerializer(serializers.Serializer):
         slug_field="code",
         queryset=Queue.objects.all(),
         required=False,
-        help_text="Only conversations first offered on this queue (its code, "
-        "e.g. `sprc` or `coop-statewide`).",
+        help_text="Only conversations offered on this queue (its code): a "
+        "local queue's own (`sprc`), or for a co-op queue (`coop-statewide`) "
+        "those its member libraries passed to the co-op before pickup.",
         error_messages={
             "does_not_exist": "No queue with the code “{value}” in your scope."
         },
