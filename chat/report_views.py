@@ -61,32 +61,14 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ReportFilters(forms.Form):
-    """What the statistics serializer does not know: queue, channel, trend
-    grouping and which CSV to download. Period and library are validated by
+    """What the statistics API does not take: the trend grouping and which
+    CSV to download. Period, library, queue and channel are validated by
     `StatisticsQuerySerializer`, the API's own rules."""
 
-    queue = forms.ModelChoiceField(
-        queryset=Queue.objects.none(),
-        to_field_name="code",
-        required=False,
-        empty_label="All queues",
-        error_messages={
-            "invalid_choice": "No queue with that code in your scope.",
-        },
-    )
-    channel = forms.ChoiceField(
-        choices=[("", "All channels"), *C.Channel.choices], required=False
-    )
     trend = forms.ChoiceField(
         label="Trend by", choices=TRENDS, required=False, initial="day"
     )
     csv = forms.CharField(required=False, max_length=40)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["queue"].queryset = scoping.visible(
-            Queue.objects.order_by("name"), user
-        )
 
 
 def _may_read_reports(request) -> bool:
@@ -577,7 +559,7 @@ def reports(request):
         raise PermissionDenied("Reports are for site coordinators and the help desk.")
     given = _given(request.GET)
     params = StatisticsQuerySerializer(data=given, context={"request": request})
-    form = ReportFilters(given, user=user)
+    form = ReportFilters(given)
     params_ok, form_ok = params.is_valid(), form.is_valid()
     context = {
         "form": form,
@@ -590,7 +572,8 @@ def reports(request):
         "libraries": scoping.visible(Library.objects.active(), user).order_by("name")
         if scoping.is_helpdesk(user)
         else None,
-        "queues": form.fields["queue"].queryset,
+        # The queues the serializer accepts: their library's and the co-op's.
+        "queues": scoping.visible(Queue.objects.order_by("name"), user),
         "channels": C.Channel.choices,
     }
     if not (params_ok and form_ok):
@@ -603,8 +586,8 @@ def reports(request):
         library = user.library  # a coordinator's page is about their library
     trend = form.cleaned_data["trend"] or ("day" if period.days <= 62 else "week")
     base = privacy.visible_conversations(user)
-    queue = form.cleaned_data["queue"]
-    channel = form.cleaned_data["channel"] or None
+    queue = params.validated_data.get("queue")
+    channel = params.validated_data.get("channel")
 
     wanted = form.cleaned_data["csv"]
     if wanted == RECORDS:

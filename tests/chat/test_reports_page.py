@@ -257,8 +257,9 @@ def test_the_desk_links_to_reports_for_coordinators_only(coop):
             "Period: Give the days one way only: from/to or period.",
         ),
         (OCTOBER + "&library=nowhere", "No library with the code “nowhere”"),
-        (OCTOBER + "&queue=nowhere", "Queue: No queue with that code in your scope."),
-        (OCTOBER + "&channel=fax", "Channel: Select a valid choice."),
+        (OCTOBER + "&library=<b>x</b>", "the code “&lt;b&gt;x&lt;/b&gt;” in"),
+        (OCTOBER + "&queue=nowhere", "Queue: No queue with the code “nowhere”"),
+        (OCTOBER + "&channel=fax", "Channel: “fax” is not a channel: give chat"),
         (OCTOBER + "&trend=year", "Trend by: Select a valid choice."),
         (OCTOBER + "&csv=secrets", "Download: there is no table named “secrets”."),
     ],
@@ -275,7 +276,7 @@ def test_a_coordinator_cannot_filter_by_another_librarys_queue(coop):
     other = coop.lib_b.queues.get()
     response = get(coop.coord_a, OCTOBER + f"&queue={other.code}")
     assert response.status_code == 400
-    assert "No queue with that code in your scope." in response.text
+    assert f"No queue with the code “{other.code}” in your scope." in response.text
 
 
 def test_empty_form_fields_mean_not_given(coop):
