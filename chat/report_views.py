@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
@@ -27,7 +26,6 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -41,6 +39,7 @@ from chat.models import Conversation
 from chat.statistics import figures as sql_figures
 from consortium import scoping
 from consortium.models import Library, Queue
+from consortium.sql import without_jit
 
 C = Conversation
 TRENDS = (("day", "Day"), ("week", "Week"), ("month", "Month"))
@@ -479,22 +478,6 @@ SOURCES = {
 }
 
 
-@contextmanager
-def _analytic_queries():
-    """PostgreSQL without JIT compilation for the report's aggregates: their
-    estimated cost (dozens of filtered counts, percentiles, the SMS answer
-    subquery) passes `jit_above_cost`, and compiling them took over a second
-    per query at 100,000 conversations, ten times the query itself
-    (bench/reports.py). `SET LOCAL` lasts until the transaction ends."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def _tables(
     base, *, period, trend, library, queue, channel, user, only=None
 ) -> list[tuple[str, list[Table]]]:
@@ -516,7 +499,7 @@ def _tables(
             conversations, by=by, libraries=listed, **narrow
         )
 
-    with _analytic_queries():
+    with without_jit():  # consortium.sql: JIT costs more than these queries
         over_time = count(asked, trend) if wanted("trend") else None
         heat = count(asked, "hour_of_week") if wanted("hour_of_week") else None
         channels = count(asked, "channel") if wanted("channel") else None
