@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from chat import report_views
 from chat.models import Conversation, PatronRating
+from chat.report_views import downloads
 from consortium.models import Staff
 from tests.chat.test_statistics_api import (  # noqa: F401  (the fixture)
     conversation,
@@ -408,7 +409,7 @@ async def test_records_stream_in_batches_under_asgi(coop):
 
 async def test_async_batches_hold_500_lines_each():
     lines = (f"{n}\n" for n in range(1200))
-    chunks = [chunk async for chunk in report_views._async_batches(lines)]
+    chunks = [chunk async for chunk in downloads._async_batches(lines)]
     assert [chunk.count("\n") for chunk in chunks] == [500, 500, 200]
 
 
