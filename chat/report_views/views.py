@@ -87,6 +87,12 @@ def _errors(serializer_errors, form_errors) -> list[str]:
     return found
 
 
+# What the tables of `tables.hour_of_week_table`, `answered_by_table` and
+# `channel_table` read (`statistics.FIGURE_NAMES`).
+ASKED_ONLY = ("asked",)
+CHANNEL_FIGURES = ("asked", "answered", "missed", "tickets", "tickets_answered")
+
+
 def _tables(
     base, *, period, trend, library, queue, channel, user, only=None
 ) -> list[tuple[str, list[Table]]]:
@@ -103,22 +109,28 @@ def _tables(
     def wanted(source):
         return only is None or only == source
 
-    def count(conversations, by):
+    def count(conversations, by, figures=None):
+        # Only the figures a table shows: the heat map is one count a row,
+        # not the ~56 aggregates (and the SMS subquery) of the trend.
         return statistics.conversation_statistics(
-            conversations, by=by, libraries=listed, **narrow
+            conversations, by=by, libraries=listed, figures=figures, **narrow
         )
 
     with without_jit():  # consortium.sql: JIT costs more than these queries
         over_time = count(asked, trend) if wanted("trend") else None
-        heat = count(asked, "hour_of_week") if wanted("hour_of_week") else None
-        channels = count(asked, "channel") if wanted("channel") else None
+        heat = (
+            count(asked, "hour_of_week", ASKED_ONLY) if wanted("hour_of_week") else None
+        )
+        channels = (
+            count(asked, "channel", CHANNEL_FIGURES) if wanted("channel") else None
+        )
         balance = (
             statistics.coop_balance(base, libraries=listed, **narrow)
             if wanted("balance")
             else None
         )
         answered_by = (
-            count(asked, "answering_library")
+            count(asked, "answering_library", ASKED_ONLY)
             if library is not None and wanted("answering_library")
             else None
         )
