@@ -150,9 +150,7 @@ class ConversationAdmin(ReadOnlyMixin, ScopedAdmin):
         rating = getattr(obj, "rating", None)
         if rating is None:
             return "Not rated"
-        comment = rating.comment
-        if not obj.personal_data:
-            comment = privacy.redact_text(comment, obj)
+        comment = privacy.rating_comment(obj, obj.personal_data)
         if not comment:
             return _stars(rating.score)
         return format_html(

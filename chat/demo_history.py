@@ -770,15 +770,20 @@ class History:
 
     # Days
 
-    def run(self) -> list[Planned]:
-        rng = self.rng
+    def answering_libraries(self):
+        """(library, its local queue, weight, zone, today there) of each
+        library with a local queue and chat staff."""
         for library in self.libraries:
             queue = self.queues.get(library.pk)
             if queue is None or library.pk not in self.staff:
                 continue
-            weight = WEIGHTS.get(library.code, 1.0)
             zone = library.zone
             today = self.now.astimezone(zone).date()
+            yield library, queue, WEIGHTS.get(library.code, 1.0), zone, today
+
+    def run(self) -> list[Planned]:
+        rng = self.rng
+        for library, queue, weight, zone, today in self.answering_libraries():
             for back in range(self.days, 0, -1):
                 day = today - timedelta(days=back)
                 if self.calendar.holiday(day):
@@ -809,13 +814,7 @@ class History:
         try:
             for plan in self.planned:
                 self.rating(plan)
-            for library in self.libraries:
-                queue = self.queues.get(library.pk)
-                if queue is None or library.pk not in self.staff:
-                    continue
-                weight = WEIGHTS.get(library.code, 1.0)
-                zone = library.zone
-                today = self.now.astimezone(zone).date()
+            for library, queue, weight, zone, today in self.answering_libraries():
                 if library.sms_number:
                     for back in range(self.days, 0, -1):
                         day = today - timedelta(days=back)

@@ -132,3 +132,10 @@ def redact_text(text: str, conversation: Conversation) -> str:
                 flags=re.IGNORECASE,
             )
     return text
+
+
+def rating_comment(conversation: Conversation, personal_data: bool) -> str:
+    """The patron's rating comment (the patron's own text) as a reader
+    sees it: redacted like the question when personal data is withheld."""
+    comment = conversation.rating.comment
+    return comment if personal_data else redact_text(comment, conversation)

@@ -36,8 +36,7 @@ def rating_data(conversation: Conversation, personal_data: bool) -> dict | None:
     if rating is None:
         return None
     data = RatingSerializer(rating).data
-    if not personal_data:
-        data["comment"] = privacy.redact_text(rating.comment, conversation)
+    data["comment"] = privacy.rating_comment(conversation, personal_data)
     return data
 
 
